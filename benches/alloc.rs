@@ -1,0 +1,83 @@
+//! Allocation throughput of small objects: `n` objects of 16 bytes of payload, allocated in
+//! `mutate` slices of 10,000 with `collect_if_due` between them, one in 100 kept alive in a
+//! ring of 1,000 (so minor collections have survivors to promote and old garbage builds up).
+
+use gc_core::{Arena, Gc, HeapConfig, Lock, Rootable, Trace};
+
+#[derive(Trace)]
+struct Small<'gc> {
+    value: u64,
+    next: Option<Gc<'gc, Small<'gc>>>,
+}
+
+const SLICE: u64 = 10_000;
+const KEEP: usize = 1_000;
+
+/// Returns the sum of the values of the objects alive at the end.
+pub fn gc_core(n: u64, config: HeapConfig) -> u64 {
+    let mut arena = Arena::<Rootable![Vec<Lock<Option<Gc<'_, Small<'_>>>>>]>::new(config, |_| {
+        (0..KEEP).map(|_| Lock::new(None)).collect()
+    });
+    let mut i = 0;
+    while i < n {
+        arena.mutate_root(|mc, ring| {
+            let mut prev = None;
+            for _ in 0..SLICE.min(n - i) {
+                let obj = Gc::new(mc, Small { value: i, next: prev });
+                prev = Some(obj);
+                if i % 100 == 0 {
+                    *ring[(i / 100) as usize % KEEP].get_mut() = Some(obj);
+                }
+                i += 1;
+            }
+        });
+        arena.collect_if_due();
+    }
+    arena.mutate(|_, ring| ring.iter().filter_map(|s| s.get()).map(|s| s.value).sum())
+}
+
+struct BoxSmall {
+    value: u64,
+    _next: Option<std::rc::Rc<BoxSmall>>,
+}
+
+/// The same with `Rc` (the kept objects must be shared with the chain).
+pub fn rc(n: u64) -> u64 {
+    let mut ring: Vec<Option<std::rc::Rc<BoxSmall>>> = vec![None; KEEP];
+    let mut i = 0;
+    while i < n {
+        let mut prev = None;
+        for _ in 0..SLICE.min(n - i) {
+            let obj = std::rc::Rc::new(BoxSmall { value: i, _next: prev });
+            prev = Some(obj.clone());
+            if i % 100 == 0 {
+                ring[(i / 100) as usize % KEEP] = Some(obj);
+            }
+            i += 1;
+        }
+    }
+    ring.iter().flatten().map(|s| s.value).sum()
+}
+
+/// Bump allocation that never frees: the upper bound.
+pub fn bumpalo(n: u64) -> u64 {
+    struct BumpSmall<'b> {
+        value: u64,
+        _next: Option<&'b BumpSmall<'b>>,
+    }
+    let bump = bumpalo::Bump::new();
+    let mut ring: Vec<Option<&BumpSmall<'_>>> = vec![None; KEEP];
+    let mut i = 0;
+    while i < n {
+        let mut prev = None;
+        for _ in 0..SLICE.min(n - i) {
+            let obj: &BumpSmall<'_> = bump.alloc(BumpSmall { value: i, _next: prev });
+            prev = Some(obj);
+            if i % 100 == 0 {
+                ring[(i / 100) as usize % KEEP] = Some(obj);
+            }
+            i += 1;
+        }
+    }
+    ring.iter().flatten().map(|s| s.value).sum()
+}

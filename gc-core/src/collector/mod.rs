@@ -1,0 +1,249 @@
+//! What a collection does, in order, and when one is due.
+//!
+//! A **minor** collection evacuates the live nursery objects into the old generation
+//! ([`minor`]). A **full** collection first does a minor one, so the nursery is empty, then
+//! marks the old generation and slides it together ([`full`]). Both run only between `mutate`
+//! calls, when the root and the handles are the only ways into the heap, so every object may
+//! move and every reference is rewritten.
+//!
+//! Pacing: a minor collection is due when the nursery cannot take the next `mutate` slice's
+//! allocation (estimated from the slices seen so far) or has overflowed; a full one when the
+//! old generation and the large objects exceed `growth_factor` times the bytes live after the
+//! previous full collection (and at least `min_full_heap`).
+
+pub(crate) mod full;
+pub(crate) mod minor;
+
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+
+use crate::debug::verify::{self, Checker, Phase};
+use crate::heap::Heap;
+use crate::raw::ObjPtr;
+use crate::trace::{Label, Tracer};
+
+/// The kind of a collection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CollectionKind {
+    /// Evacuates the nursery.
+    Minor,
+    /// Evacuates the nursery, then marks and compacts the old generation.
+    Full,
+}
+
+/// What a tracer does with each pointer it is shown.
+pub(crate) enum Mode<'a> {
+    /// Evacuate nursery objects, update the slot to the copy.
+    Minor(minor::Evacuator<'a>),
+    /// Mark old and large objects.
+    Mark(full::Marker),
+    /// Replace forwarded pointers by their forwarding address.
+    Update,
+    /// The verifier (and the census) walking the heap.
+    Check(&'a mut Checker),
+}
+
+impl Mode<'_> {
+    #[inline(always)]
+    pub(crate) fn visit(&mut self, slot: &mut ObjPtr) {
+        match self {
+            Mode::Minor(evacuator) => evacuator.visit(slot),
+            Mode::Mark(marker) => marker.visit(*slot),
+            Mode::Update => full::update(slot),
+            Mode::Check(checker) => checker.visit(*slot),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn enter(&mut self, label: Label) {
+        if let Mode::Check(checker) = self {
+            checker.enter(label)
+        }
+    }
+
+    #[inline]
+    pub(crate) fn leave(&mut self) {
+        if let Mode::Check(checker) = self {
+            checker.leave()
+        }
+    }
+}
+
+/// Traces the arena's root (type-erased so the collector is not monomorphised per root type).
+pub(crate) type RootTracer<'r> = &'r mut dyn FnMut(&mut Tracer<'_>);
+
+/// Traces one object's pointers, if its type has any.
+///
+/// # Safety
+/// `obj` is a live object of type `info` whose payload the tracer may rewrite.
+#[inline(always)]
+pub(crate) unsafe fn trace_object(obj: ObjPtr, info: &crate::raw::TypeInfo, tracer: &mut Tracer<'_>) {
+    if let Some(trace) = info.trace {
+        // SAFETY: precondition.
+        unsafe { trace(obj, tracer) }
+    }
+}
+
+/// Collects the first panic of the destructors run by a collection, which go on running: the
+/// panic is resumed once the heap is consistent again.
+#[derive(Default)]
+pub(crate) struct DropPanics(Option<Box<dyn Any + Send + 'static>>);
+
+impl DropPanics {
+    /// Runs a destructor.
+    ///
+    /// # Safety
+    /// As [`crate::raw::DropFn`].
+    pub(crate) unsafe fn run(&mut self, drop: crate::raw::DropFn, obj: ObjPtr) {
+        // SAFETY: precondition.
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| unsafe { drop(obj) })) {
+            self.0.get_or_insert(payload);
+        }
+    }
+
+    pub(crate) fn resume(self) {
+        if let Some(payload) = self.0 {
+            std::panic::resume_unwind(payload)
+        }
+    }
+}
+
+/// Aborts the process if a collection unwinds: a panic out of a `Trace` implementation or an
+/// allocation failure mid-collection leaves forwarding words in the heap, and continuing would
+/// be undefined behaviour. Destructor panics are caught and resumed after the collection.
+struct AbortOnUnwind;
+
+impl Drop for AbortOnUnwind {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "gc-core: a panic escaped from a collection (a Trace implementation panicked); \
+                 the heap cannot be recovered, aborting"
+            );
+            std::process::abort();
+        }
+    }
+}
+
+/// Prints why the collector cannot go on and aborts.
+#[cold]
+pub(crate) fn fatal(what: std::fmt::Arguments<'_>) -> ! {
+    eprintln!("gc-core: {what}");
+    std::process::abort()
+}
+
+/// The minor or full collection due now, if any.
+pub(crate) fn due(heap: &mut Heap) -> Option<CollectionKind> {
+    let nursery_used = heap.nursery.used();
+    let nursery_size = heap.nursery.size();
+    let state = heap.state.get_mut();
+    if state.config.stress {
+        state.stress_next_full = !state.stress_next_full;
+        return Some(if state.stress_next_full {
+            CollectionKind::Minor
+        } else {
+            CollectionKind::Full
+        });
+    }
+    // Estimate the next slice's allocation from the last one (decaying maximum).
+    let allocated = nursery_used + state.debt;
+    let since_check = allocated.saturating_sub(state.pacing.allocated_at_last_check);
+    state.pacing.allocated_at_last_check = allocated;
+    state.pacing.slice_estimate = since_check.max(state.pacing.slice_estimate - state.pacing.slice_estimate / 8);
+
+    let old_size = state.old.used_bytes() + state.los.bytes;
+    if old_size >= state.full_threshold {
+        return Some(CollectionKind::Full);
+    }
+    let overflowed = state.old.overflowed();
+    let remaining = nursery_size.saturating_sub(nursery_used);
+    if overflowed || remaining == 0 || remaining < state.pacing.slice_estimate.min(nursery_size / 2) {
+        return Some(CollectionKind::Minor);
+    }
+    None
+}
+
+/// Pacing state.
+#[derive(Default)]
+pub(crate) struct Pacing {
+    allocated_at_last_check: usize,
+    slice_estimate: usize,
+}
+
+/// Runs a collection of `kind`.
+pub(crate) fn collect(heap: &mut Heap, roots: RootTracer<'_>, kind: CollectionKind) {
+    let verify = heap.state.get_mut().config.verify;
+    if verify {
+        // Before the guard: the heap is untouched, so a verifier panic here unwinds cleanly.
+        verify::check_or_panic(heap, roots, Phase::BeforeCollection);
+    }
+    let guard = AbortOnUnwind;
+    let start = Instant::now();
+    let before = heap_bytes(heap);
+    let mut panics = DropPanics::default();
+    let nursery_used = heap.nursery.used();
+    let promoted = minor::collect(heap, roots, &mut panics);
+    let outcome = (kind == CollectionKind::Full).then(|| full::collect(heap, roots, &mut panics));
+    let pause = start.elapsed();
+    let after = heap_bytes(heap);
+    {
+        let state = heap.state.get_mut();
+        let stats = &mut state.stats;
+        stats.bytes_allocated += nursery_used as u64;
+        stats.bytes_promoted += promoted as u64;
+        match kind {
+            CollectionKind::Minor => stats.minor.record(pause),
+            CollectionKind::Full => stats.full.record(pause),
+        }
+        if let Some(outcome) = outcome {
+            stats.live_after_last_full = outcome.live;
+            stats.fragmentation_before_last_full = outcome.fragmentation_before;
+            stats.fragmentation = outcome.fragmentation_after;
+            let grown = (outcome.live as f64 * state.config.growth_factor) as usize;
+            state.full_threshold = grown.max(state.config.min_full_heap);
+        }
+        state.debt = 0;
+        state.pacing.allocated_at_last_check = 0;
+    }
+    log(kind, pause, before, after, heap);
+    drop(guard);
+    if verify {
+        verify::check_or_panic(heap, roots, Phase::AfterCollection);
+    }
+    panics.resume();
+}
+
+/// Bytes in use in the heap (nursery, old generation, large objects).
+pub(crate) fn heap_bytes(heap: &mut Heap) -> usize {
+    let nursery = heap.nursery.used();
+    let state = heap.state.get_mut();
+    nursery + state.old.used_bytes() + state.los.bytes
+}
+
+#[cfg(feature = "tracing")]
+fn log(kind: CollectionKind, pause: Duration, before: usize, after: usize, heap: &mut Heap) {
+    let committed = crate::arena::committed(heap);
+    let mib = |b: usize| b as f64 / (1024.0 * 1024.0);
+    let kind = match kind {
+        CollectionKind::Minor => "Young",
+        CollectionKind::Full => "Full",
+    };
+    tracing::info!(
+        target: "gc",
+        kind,
+        pause_us = pause.as_micros() as u64,
+        before,
+        after,
+        committed,
+        "Pause {kind} {:.1}M->{:.1}M({:.1}M) {:.3}ms",
+        mib(before),
+        mib(after),
+        mib(committed),
+        pause.as_secs_f64() * 1e3
+    );
+}
+
+#[cfg(not(feature = "tracing"))]
+#[inline(always)]
+fn log(_: CollectionKind, _: Duration, _: usize, _: usize, _: &mut Heap) {}

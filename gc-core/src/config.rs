@@ -1,0 +1,303 @@
+//! Heap configuration, validated by a builder: an invalid configuration is a typed error.
+
+use std::fmt;
+
+const KIB: usize = 1024;
+const MIB: usize = 1024 * KIB;
+
+/// The smallest allowed large-object threshold. Objects up to this size are always placed in
+/// the nursery, which lets the allocation fast path skip the threshold check for them.
+pub(crate) const MIN_LARGE_OBJECT_THRESHOLD: usize = 256;
+const MIN_NURSERY: usize = 64 * KIB;
+const MIN_BLOCK: usize = 4 * KIB;
+const MAX_BLOCK: usize = 64 * MIB;
+
+/// The configuration of an [`Arena`](crate::Arena). Build one with [`HeapConfig::builder`];
+/// `HeapConfig::default()` is what the builder gives without changes.
+///
+/// Two environment variables switch the checking modes on for every arena of a process,
+/// whatever its configuration says, so a whole test suite can run under them:
+/// `GC_CORE_VERIFY=1` (the heap verifier) and `GC_CORE_STRESS=1` (stress mode).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeapConfig {
+    pub(crate) nursery_size: usize,
+    pub(crate) nursery_reserve: usize,
+    pub(crate) block_size: usize,
+    pub(crate) large_object_threshold: usize,
+    pub(crate) growth_factor: f64,
+    pub(crate) min_full_heap: usize,
+    pub(crate) verify: bool,
+    pub(crate) stress: bool,
+}
+
+impl Default for HeapConfig {
+    fn default() -> Self {
+        HeapConfig {
+            nursery_size: 4 * MIB,
+            nursery_reserve: 64 << 30,
+            block_size: 256 * KIB,
+            large_object_threshold: 16 * KIB,
+            growth_factor: 2.0,
+            min_full_heap: 32 * MIB,
+            verify: false,
+            stress: false,
+        }
+    }
+}
+
+impl HeapConfig {
+    /// A builder starting from the defaults.
+    pub fn builder() -> HeapConfigBuilder {
+        HeapConfigBuilder {
+            config: HeapConfig::default(),
+        }
+    }
+
+    /// Size of the nursery in bytes (default 4 MiB).
+    pub fn nursery_size(&self) -> usize {
+        self.nursery_size
+    }
+    /// Address space reserved for the nursery to grow into within one `mutate` call
+    /// (default 64 GiB; only what is used is ever committed).
+    pub fn nursery_reserve(&self) -> usize {
+        self.nursery_reserve
+    }
+    /// Size of an old-generation block in bytes (default 256 KiB).
+    pub fn block_size(&self) -> usize {
+        self.block_size
+    }
+    /// Objects larger than this many bytes go to the large-object space (default 16 KiB).
+    pub fn large_object_threshold(&self) -> usize {
+        self.large_object_threshold
+    }
+    /// A full collection is due when the old generation exceeds this factor times the bytes
+    /// live after the previous one (default 2.0).
+    pub fn growth_factor(&self) -> f64 {
+        self.growth_factor
+    }
+    /// No full collection is due before the old generation reaches this size (default 32 MiB).
+    pub fn min_full_heap(&self) -> usize {
+        self.min_full_heap
+    }
+    /// Whether the heap verifier runs before and after every collection.
+    pub fn verify(&self) -> bool {
+        self.verify
+    }
+    /// Whether stress mode is on: every safepoint collects, alternating minor and full.
+    pub fn stress(&self) -> bool {
+        self.stress
+    }
+
+    /// Applies `GC_CORE_VERIFY` and `GC_CORE_STRESS`.
+    pub(crate) fn with_env_overrides(mut self) -> Self {
+        let on = |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0");
+        self.verify |= on("GC_CORE_VERIFY");
+        self.stress |= on("GC_CORE_STRESS");
+        self
+    }
+}
+
+/// Builds a [`HeapConfig`], checking it in [`build`](HeapConfigBuilder::build).
+#[derive(Clone, Debug)]
+pub struct HeapConfigBuilder {
+    config: HeapConfig,
+}
+
+impl HeapConfigBuilder {
+    /// Size of the nursery in bytes: at least 64 KiB; rounded up to the page size.
+    pub fn nursery_size(mut self, bytes: usize) -> Self {
+        self.config.nursery_size = bytes;
+        self
+    }
+    /// Address space reserved for the nursery. A `mutate` call that allocates more than the
+    /// nursery size keeps allocating young objects in this reservation, committed as needed,
+    /// and the next minor collection evacuates the survivors and gives the pages back. Past the
+    /// reservation, allocation spills into the old generation (counted as pretenured). At
+    /// least the nursery size.
+    pub fn nursery_reserve(mut self, bytes: usize) -> Self {
+        self.config.nursery_reserve = bytes;
+        self
+    }
+    /// Size of an old-generation block: a power of two from 4 KiB to 64 MiB.
+    pub fn block_size(mut self, bytes: usize) -> Self {
+        self.config.block_size = bytes;
+        self
+    }
+    /// Objects above this size (header included) go to the large-object space: at least 256
+    /// bytes and at most a quarter of the block size.
+    pub fn large_object_threshold(mut self, bytes: usize) -> Self {
+        self.config.large_object_threshold = bytes;
+        self
+    }
+    /// Heap growth between full collections: a finite number above 1.
+    pub fn growth_factor(mut self, factor: f64) -> Self {
+        self.config.growth_factor = factor;
+        self
+    }
+    /// The old-generation size below which no full collection is due.
+    pub fn min_full_heap(mut self, bytes: usize) -> Self {
+        self.config.min_full_heap = bytes;
+        self
+    }
+    /// Runs the heap verifier before and after every collection.
+    pub fn verify(mut self, on: bool) -> Self {
+        self.config.verify = on;
+        self
+    }
+    /// Collects at every safepoint, alternating minor and full collections.
+    pub fn stress(mut self, on: bool) -> Self {
+        self.config.stress = on;
+        self
+    }
+
+    /// Checks the configuration.
+    pub fn build(self) -> Result<HeapConfig, ConfigError> {
+        let mut c = self.config;
+        if c.nursery_size < MIN_NURSERY {
+            return Err(ConfigError::NurseryTooSmall {
+                size: c.nursery_size,
+                min: MIN_NURSERY,
+            });
+        }
+        let page = crate::sys::page_size();
+        c.nursery_size = c
+            .nursery_size
+            .checked_next_multiple_of(page)
+            .ok_or(ConfigError::NurseryTooLarge { size: c.nursery_size })?;
+        if c.nursery_size > isize::MAX as usize / 4 {
+            return Err(ConfigError::NurseryTooLarge { size: c.nursery_size });
+        }
+        if c.nursery_reserve < c.nursery_size {
+            return Err(ConfigError::NurseryReserveTooSmall {
+                reserve: c.nursery_reserve,
+                nursery_size: c.nursery_size,
+            });
+        }
+        if !c.block_size.is_power_of_two() {
+            return Err(ConfigError::BlockSizeNotPowerOfTwo {
+                size: c.block_size,
+            });
+        }
+        if !(MIN_BLOCK..=MAX_BLOCK).contains(&c.block_size) {
+            return Err(ConfigError::BlockSizeOutOfRange {
+                size: c.block_size,
+                min: MIN_BLOCK,
+                max: MAX_BLOCK,
+            });
+        }
+        if c.large_object_threshold < MIN_LARGE_OBJECT_THRESHOLD {
+            return Err(ConfigError::ThresholdTooSmall {
+                threshold: c.large_object_threshold,
+                min: MIN_LARGE_OBJECT_THRESHOLD,
+            });
+        }
+        if c.large_object_threshold > c.block_size / 4 {
+            return Err(ConfigError::ThresholdAboveBlock {
+                threshold: c.large_object_threshold,
+                block_size: c.block_size,
+            });
+        }
+        if !(c.growth_factor.is_finite() && c.growth_factor > 1.0) {
+            return Err(ConfigError::GrowthFactor {
+                factor: c.growth_factor,
+            });
+        }
+        Ok(c)
+    }
+}
+
+/// Why a [`HeapConfig`] was refused.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The nursery is smaller than the minimum.
+    NurseryTooSmall {
+        /// Requested size.
+        size: usize,
+        /// Smallest allowed size.
+        min: usize,
+    },
+    /// The nursery size cannot be mapped.
+    NurseryTooLarge {
+        /// Requested size.
+        size: usize,
+    },
+    /// The nursery reservation is smaller than the nursery.
+    NurseryReserveTooSmall {
+        /// Requested reservation.
+        reserve: usize,
+        /// Configured nursery size.
+        nursery_size: usize,
+    },
+    /// The block size is not a power of two.
+    BlockSizeNotPowerOfTwo {
+        /// Requested size.
+        size: usize,
+    },
+    /// The block size is outside the supported range.
+    BlockSizeOutOfRange {
+        /// Requested size.
+        size: usize,
+        /// Smallest allowed size.
+        min: usize,
+        /// Largest allowed size.
+        max: usize,
+    },
+    /// The large-object threshold is below the minimum.
+    ThresholdTooSmall {
+        /// Requested threshold.
+        threshold: usize,
+        /// Smallest allowed threshold.
+        min: usize,
+    },
+    /// The large-object threshold exceeds a quarter of the block size: objects that large
+    /// would waste too much of a block, or not fit.
+    ThresholdAboveBlock {
+        /// Requested threshold.
+        threshold: usize,
+        /// Configured block size.
+        block_size: usize,
+    },
+    /// The growth factor is not a finite number above 1.
+    GrowthFactor {
+        /// Requested factor.
+        factor: f64,
+    },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::NurseryTooSmall { size, min } => {
+                write!(f, "nursery size {size} bytes is below the minimum of {min} bytes")
+            }
+            ConfigError::NurseryTooLarge { size } => {
+                write!(f, "nursery size {size} bytes is too large")
+            }
+            ConfigError::NurseryReserveTooSmall { reserve, nursery_size } => write!(
+                f,
+                "nursery reservation {reserve} bytes is smaller than the nursery ({nursery_size} bytes)"
+            ),
+            ConfigError::BlockSizeNotPowerOfTwo { size } => {
+                write!(f, "block size {size} bytes is not a power of two")
+            }
+            ConfigError::BlockSizeOutOfRange { size, min, max } => {
+                write!(f, "block size {size} bytes is outside {min}..={max} bytes")
+            }
+            ConfigError::ThresholdTooSmall { threshold, min } => write!(
+                f,
+                "large-object threshold {threshold} bytes is below the minimum of {min} bytes"
+            ),
+            ConfigError::ThresholdAboveBlock { threshold, block_size } => write!(
+                f,
+                "large-object threshold {threshold} bytes exceeds a quarter of the block size \
+                 ({block_size} bytes)"
+            ),
+            ConfigError::GrowthFactor { factor } => {
+                write!(f, "growth factor {factor} is not a finite number above 1")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}

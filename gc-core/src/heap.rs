@@ -1,0 +1,248 @@
+//! The heap behind an arena: the spaces, the remembered set, the handle table, and the
+//! allocation and write-barrier paths the mutator uses.
+
+use std::cell::RefCell;
+use std::io;
+
+use crate::config::{HeapConfig, MIN_LARGE_OBJECT_THRESHOLD};
+use crate::handle::HandleTable;
+use crate::raw::{fill, header_word, place, ObjPtr, TypeInfo, FLAGS, LARGE, REMEMBERED};
+use crate::space::los::LargeObjectSpace;
+use crate::space::nursery::Nursery;
+use crate::space::old_gen::OldGen;
+use crate::stats::Stats;
+
+/// Objects aligned to more than this go to the large-object space.
+const MAX_BLOCK_ALIGN: usize = 256;
+
+pub(crate) struct Heap {
+    /// Distinguishes arenas, so that a handle is never used with another arena's heap.
+    pub(crate) id: u64,
+    pub(crate) nursery: Nursery,
+    /// Copy of the configured threshold, next to the nursery for the allocation fast path.
+    large_threshold: usize,
+    /// Everything the fast paths do not touch. Borrowed only by code that does not call out to
+    /// user code, so a borrow never overlaps another.
+    pub(crate) state: RefCell<HeapState>,
+}
+
+pub(crate) struct HeapState {
+    pub(crate) config: HeapConfig,
+    pub(crate) old: OldGen,
+    pub(crate) los: LargeObjectSpace,
+    /// Old and large objects written since the last collection (their `REMEMBERED` bit set).
+    pub(crate) remembered: Vec<ObjPtr>,
+    pub(crate) handles: HandleTable,
+    pub(crate) stats: Stats,
+    /// Bytes allocated outside the nursery since the last collection.
+    pub(crate) debt: usize,
+    /// A full collection is due when the old generation and large objects exceed this.
+    pub(crate) full_threshold: usize,
+    /// Stress mode alternates minor and full collections.
+    pub(crate) stress_next_full: bool,
+    pub(crate) pacing: crate::collector::Pacing,
+    /// Scratch for collections, kept to avoid reallocating: the tracing work stack.
+    pub(crate) stack: Vec<ObjPtr>,
+    /// Scratch for full collections: the saved header of each live block object.
+    pub(crate) saved_headers: Vec<usize>,
+}
+
+static NEXT_HEAP_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+impl Heap {
+    pub(crate) fn new(config: HeapConfig) -> io::Result<Heap> {
+        let nursery = Nursery::new(config.nursery_size, config.nursery_reserve)?;
+        let large_threshold = config.large_object_threshold;
+        let old = OldGen::new(config.block_size);
+        let full_threshold = config.min_full_heap;
+        Ok(Heap {
+            id: NEXT_HEAP_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            nursery,
+            large_threshold,
+            state: RefCell::new(HeapState {
+                config,
+                old,
+                los: LargeObjectSpace::default(),
+                remembered: Vec::new(),
+                handles: HandleTable::default(),
+                stats: Stats::default(),
+                debt: 0,
+                full_threshold,
+                stress_next_full: false,
+                pacing: Default::default(),
+                stack: Vec::new(),
+                saved_headers: Vec::new(),
+            }),
+        })
+    }
+
+    /// Allocates an object of `size` bytes placed as `info` requires, with the header
+    /// `header` (usually `info` itself; `DEAD_BYTES` while a slice is being filled).
+    #[inline(always)]
+    pub(crate) fn alloc_raw(
+        &self,
+        info: &'static TypeInfo,
+        size: usize,
+        header: &'static TypeInfo,
+    ) -> ObjPtr {
+        if size <= MIN_LARGE_OBJECT_THRESHOLD || size <= self.large_threshold {
+            let cursor = self.nursery.cursor.get();
+            let start = place(cursor, info.payload_offset(), info.align);
+            if start + size <= self.nursery.limit.get() {
+                // SAFETY: `[cursor, start + size)` is free nursery space: `cursor` is the
+                // first free byte and the range ends inside the nursery.
+                unsafe {
+                    if start != cursor {
+                        fill(cursor, start);
+                    }
+                    let obj = ObjPtr::from_addr(start);
+                    obj.set_header(header_word(header, 0));
+                    self.nursery.cursor.set(start + size);
+                    if header.drop.is_some() {
+                        self.nursery.push_drop(obj);
+                    }
+                    return obj;
+                }
+            }
+        }
+        self.alloc_slow(info, size, header)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn alloc_slow(&self, info: &'static TypeInfo, size: usize, header: &'static TypeInfo) -> ObjPtr {
+        if (size <= MIN_LARGE_OBJECT_THRESHOLD || size <= self.large_threshold)
+            && self.nursery.extend(size + info.align)
+        {
+            return self.alloc_raw(info, size, header);
+        }
+        let mut state = self.state.borrow_mut();
+        match state.alloc_outside_nursery(info, size, header) {
+            Ok(obj) => obj,
+            Err(err) => {
+                drop(state);
+                panic!("gc-core: out of memory allocating an object of {size} bytes: {err}")
+            }
+        }
+    }
+
+    /// Makes a slice object whose elements were filled under a `DEAD_BYTES` header into an
+    /// object of type `info` with `len` elements.
+    ///
+    /// # Safety
+    /// `obj` was allocated by `alloc_raw(info, size, &DEAD_BYTES)` in this heap, and its `len`
+    /// elements are initialised.
+    pub(crate) unsafe fn commit_slice(&self, obj: ObjPtr, info: &'static TypeInfo, len: usize) {
+        // SAFETY: precondition: a slice object with a length word.
+        unsafe {
+            let flags = obj.header() & FLAGS;
+            *obj.as_ptr().add(1) = len;
+            obj.set_header(header_word(info, flags));
+        }
+        if info.drop.is_some() {
+            if self.nursery.contains(obj.addr()) {
+                self.nursery.push_drop(obj);
+            }
+            // Old-generation blocks were flagged by `alloc_outside_nursery`; large objects
+            // are swept by their header.
+        }
+    }
+
+    /// The write barrier: remembers an old object the first time it is written after a
+    /// collection.
+    #[inline(always)]
+    pub(crate) fn write_barrier(&self, obj: ObjPtr) {
+        if !self.nursery.contains(obj.addr()) {
+            // SAFETY: `obj` is a live object (it comes from a `Gc`).
+            let word = unsafe { obj.header() };
+            if word & REMEMBERED == 0 {
+                self.remember(obj, word);
+            }
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn remember(&self, obj: ObjPtr, word: usize) {
+        // SAFETY: `obj` is a live object; no reference to its header word is held.
+        unsafe { obj.set_header(word | REMEMBERED) };
+        self.state.borrow_mut().remembered.push(obj);
+    }
+}
+
+impl HeapState {
+    /// Allocation in the large-object space, or in the old generation when the nursery is
+    /// full: both may now receive pointers to nursery objects without a barrier (the object is
+    /// being initialised), so a large object is remembered and an old-generation range is
+    /// scanned by the next minor collection.
+    pub(crate) fn alloc_outside_nursery(
+        &mut self,
+        info: &'static TypeInfo,
+        size: usize,
+        header: &'static TypeInfo,
+    ) -> io::Result<ObjPtr> {
+        let offset = info.payload_offset();
+        let obj;
+        let mut flags = 0;
+        if size > self.config.large_object_threshold || info.align > MAX_BLOCK_ALIGN {
+            obj = self.los.alloc(size, offset, info.align)?;
+            flags |= LARGE;
+            if info.trace.is_some() {
+                flags |= REMEMBERED;
+                self.remembered.push(obj);
+            }
+        } else {
+            obj = self.old.alloc_overflow(size, offset, info.align)?;
+            if info.drop.is_some() {
+                // SAFETY: the block is ours; no other reference to its metadata is live.
+                unsafe { self.old.geom.block_of(obj).meta().has_drop = true };
+            }
+            self.stats.bytes_pretenured += size as u64;
+        }
+        // SAFETY: fresh space for the object.
+        unsafe { obj.set_header(header_word(header, flags)) };
+        self.debt += size;
+        self.stats.bytes_allocated += size as u64;
+        Ok(obj)
+    }
+}
+
+impl Heap {
+    /// Runs the destructor of every object still in the heap, live or dead, each exactly once
+    /// (dead old objects are dropped only by full collections, which then compact them away).
+    pub(crate) fn drop_all_objects(&mut self, panics: &mut crate::collector::DropPanics) {
+        for obj in self.nursery.take_drops() {
+            // SAFETY: listed nursery objects were never dropped; after a minor collection the
+            // list is empty, so none was forwarded.
+            unsafe {
+                if let Some(drop) = obj.type_info().drop {
+                    panics.run(drop, obj);
+                }
+            }
+        }
+        let state = self.state.get_mut();
+        let geom = state.old.geom;
+        for &block in &state.old.blocks {
+            // SAFETY: our block.
+            if !unsafe { block.meta() }.has_drop {
+                continue;
+            }
+            // SAFETY: blocks parse as objects between collections; none was dropped yet.
+            unsafe {
+                crate::collector::full::walk(block, &geom, |obj, info, _| {
+                    if let Some(drop) = info.drop {
+                        panics.run(drop, obj);
+                    }
+                })
+            };
+        }
+        for large in &state.los.objects {
+            // SAFETY: a large object is dropped by the sweep that frees it, or here.
+            unsafe {
+                if let Some(drop) = large.obj.type_info().drop {
+                    panics.run(drop, large.obj);
+                }
+            }
+        }
+    }
+}

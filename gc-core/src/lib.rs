@@ -1,0 +1,60 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+// Lets the derive's `::gc_core::` paths resolve inside this crate's own tests and docs.
+extern crate self as gc_core;
+
+mod arena;
+mod barrier;
+mod cell;
+mod collector;
+mod config;
+mod debug;
+mod gc;
+mod handle;
+mod heap;
+mod mutation;
+mod raw;
+mod space;
+mod stats;
+mod sys;
+mod trace;
+mod trace_impls;
+
+pub use arena::{Arena, ArenaError, Root, Rootable};
+pub use barrier::Write;
+pub use cell::{Lock, RefLock};
+pub use collector::CollectionKind;
+pub use config::{ConfigError, HeapConfig, HeapConfigBuilder};
+pub use debug::census::Census;
+pub use debug::verify::VerifyError;
+pub use gc::Gc;
+pub use gc_derive::{Rootable, Trace};
+pub use handle::Handle;
+pub use mutation::Mutation;
+pub use raw::GcObject;
+pub use stats::{PauseStats, Stats};
+pub use sys::memory_usage;
+pub use trace::{Label, Trace, Tracer};
+
+#[doc(hidden)]
+pub use arena::__DynRootable;
+#[doc(hidden)]
+pub use raw::TypeInfo;
+
+/// Items the derive's expansion refers to. Not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    /// Implemented for every type with a `Drop` impl. The derive implements it for the traced
+    /// type as well, so that a `Drop` impl on a traced type is a conflicting-implementations
+    /// error unless the type opts out with `#[trace(unsafe_drop)]`.
+    pub trait MustNotImplDrop {}
+
+    #[allow(drop_bounds)]
+    impl<T: Drop + ?Sized> MustNotImplDrop for T {}
+
+    /// Compiles only for `'static` types: fields marked `#[trace(skip)]` must hold no `Gc`.
+    #[inline(always)]
+    pub fn assert_static<T: ?Sized + 'static>() {}
+}

@@ -1,0 +1,196 @@
+//! `Mutation<'gc>`: the branded context of a `mutate` call. It allocates, runs the write
+//! barrier, and turns handles into `Gc`s.
+
+use std::mem::needs_drop;
+use std::panic::Location;
+use std::rc::Rc;
+
+use crate::arena::{Root, Rootable};
+use crate::gc::{Gc, Invariant};
+use crate::handle::{Handle, HandleSlot};
+use crate::heap::Heap;
+use crate::raw::{GcObject, ObjPtr, TypeInfo, DEAD_BYTES, HEADER, WORD};
+use crate::trace::Trace;
+
+/// The context handed to a `mutate` closure: allocation, the write barrier, handles.
+///
+/// Its lifetime `'gc` is the brand of the call. It is invariant and chosen by the arena, so
+/// nothing branded with it can be stored anywhere that outlives the call.
+#[repr(transparent)]
+pub struct Mutation<'gc> {
+    heap: Heap,
+    _invariant: Invariant<'gc>,
+}
+
+impl std::fmt::Debug for Mutation<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mutation").finish_non_exhaustive()
+    }
+}
+
+impl<'gc> Mutation<'gc> {
+    /// # Safety
+    /// No collection may run while the returned reference, or anything branded with `'gc`,
+    /// is live: the caller picks a fresh, unnameable `'gc` (a `for<'gc>` closure).
+    pub(crate) unsafe fn wrap(heap: &Heap) -> &Mutation<'gc> {
+        // SAFETY: `Mutation` is `repr(transparent)` over `Heap` (the marker is zero-sized);
+        // the brand obligations are the caller's.
+        unsafe { &*(heap as *const Heap as *const Mutation<'gc>) }
+    }
+
+    /// Allocates `value` in the heap: in the nursery, by bumping a pointer, unless it is
+    /// larger than the large-object threshold or the nursery is full.
+    #[inline(always)]
+    pub fn alloc<T: Trace + 'gc>(&self, value: T) -> Gc<'gc, T> {
+        let info = <T as GcObject>::TYPE_INFO;
+        let obj = self.heap.alloc_raw(info, info.object_size, info);
+        // SAFETY: `obj` is fresh space for a `T` after a header for `T`; the value is moved
+        // in before anything can read the object.
+        unsafe {
+            std::ptr::write(obj.payload(info).cast::<T>(), value);
+            Gc::from_obj(obj)
+        }
+    }
+
+    /// Allocates a copy of `s`.
+    pub fn alloc_str(&self, s: &str) -> Gc<'gc, str> {
+        // SAFETY: `str` objects are byte slice objects; the bytes copied are UTF-8.
+        unsafe { Gc::from_obj(self.alloc_copy(<str as GcObject>::TYPE_INFO, s.as_bytes())) }
+    }
+
+    /// Allocates a copy of `slice`.
+    pub fn alloc_slice_copy<T: Trace + Copy + 'gc>(&self, slice: &[T]) -> Gc<'gc, [T]> {
+        // SAFETY: the object type is `[T]` and the elements are `T`s.
+        unsafe { Gc::from_obj(self.alloc_copy(<[T] as GcObject>::TYPE_INFO, slice)) }
+    }
+
+    /// Allocates a clone of every element of `slice`.
+    pub fn alloc_slice_clone<T: Trace + Clone + 'gc>(&self, slice: &[T]) -> Gc<'gc, [T]> {
+        self.alloc_slice_fill_with(slice.len(), |i| slice[i].clone())
+    }
+
+    /// Allocates a slice of `len` elements, the `i`th being `f(i)`.
+    ///
+    /// `f` may allocate. If it panics, the elements made so far are dropped and the space
+    /// becomes a dead filler: the heap stays consistent.
+    pub fn alloc_slice_fill_with<T: Trace + 'gc>(
+        &self,
+        len: usize,
+        mut f: impl FnMut(usize) -> T,
+    ) -> Gc<'gc, [T]> {
+        self.alloc_slice_init(len, |i| Some(f(i)))
+    }
+
+    /// Allocates a slice holding the items of an iterator of exact size. Panics if the
+    /// iterator yields fewer items than its `len` promised.
+    pub fn alloc_slice_from_iter<T, I>(&self, iter: I) -> Gc<'gc, [T]>
+    where
+        T: Trace + 'gc,
+        I: IntoIterator<Item = T>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        let mut iter = iter.into_iter();
+        self.alloc_slice_init(iter.len(), |_| iter.next())
+    }
+
+    fn slice_size(info: &TypeInfo, len: usize) -> usize {
+        info.checked_slice_object_size(len)
+            .unwrap_or_else(|| panic!("gc-core: a slice of {len} elements is too large"))
+    }
+
+    /// # Safety
+    /// `info` is the type info of `[T]` (or of `str`, when `T` is `u8` holding UTF-8).
+    unsafe fn alloc_copy<T: Copy>(&self, info: &'static TypeInfo, slice: &[T]) -> ObjPtr {
+        let len = slice.len();
+        let obj = self.heap.alloc_raw(info, Self::slice_size(info, len), info);
+        // SAFETY: fresh space for `len` elements after the header and length word; copying
+        // `Copy` values cannot panic, so the object is complete before anything reads it.
+        unsafe {
+            *obj.as_ptr().add(1) = len;
+            std::ptr::copy_nonoverlapping(slice.as_ptr(), obj.payload(info).cast::<T>(), len);
+        }
+        obj
+    }
+
+    /// Allocates `[T; len]` filled by `next(i)`, which may allocate, panic, or run short.
+    fn alloc_slice_init<T: Trace + 'gc>(
+        &self,
+        len: usize,
+        mut next: impl FnMut(usize) -> Option<T>,
+    ) -> Gc<'gc, [T]> {
+        let info = <[T] as GcObject>::TYPE_INFO;
+        let size = Self::slice_size(info, len);
+        // Until every element is in place the object is a dead byte array of the same size,
+        // so that a panic (or a nested allocation) never leaves a half-built `[T]` behind.
+        let obj = self.heap.alloc_raw(info, size, &DEAD_BYTES);
+        // SAFETY: fresh space; the length word of a dead byte array counts bytes.
+        unsafe { *obj.as_ptr().add(1) = size - HEADER - WORD };
+        let elems = obj.payload(info).cast::<T>();
+
+        struct Guard<T> {
+            elems: *mut T,
+            done: usize,
+        }
+        impl<T> Drop for Guard<T> {
+            fn drop(&mut self) {
+                if needs_drop::<T>() {
+                    // SAFETY: the first `done` elements were written and are owned by the guard
+                    // until the object is committed.
+                    unsafe {
+                        std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(
+                            self.elems, self.done,
+                        ))
+                    }
+                }
+            }
+        }
+        let mut guard = Guard { elems, done: 0 };
+        while guard.done < len {
+            let Some(value) = next(guard.done) else {
+                panic!("gc-core: an ExactSizeIterator yielded fewer items than its len ({len})");
+            };
+            // SAFETY: element `done` is inside the object and not yet written.
+            unsafe { elems.add(guard.done).write(value) };
+            guard.done += 1;
+        }
+        std::mem::forget(guard);
+        // SAFETY: allocated with the `DEAD_BYTES` header for `info`; all `len` elements are
+        // initialised. The result is a live `[T]` for `'gc`.
+        unsafe {
+            self.heap.commit_slice(obj, info, len);
+            Gc::from_obj(obj)
+        }
+    }
+
+    /// Roots `gc` outside `mutate`: the handle keeps it alive and gives it back in a later
+    /// `mutate` call with [`fetch`](Mutation::fetch).
+    #[track_caller]
+    pub fn handle<R: for<'a> Rootable<'a>>(&self, gc: Gc<'gc, Root<'gc, R>>) -> Handle<R> {
+        let slot = Rc::new(HandleSlot {
+            ptr: std::cell::Cell::new(gc.ptr),
+            heap_id: self.heap.id,
+            site: Location::caller(),
+        });
+        self.heap.state.borrow_mut().handles.add(slot.clone());
+        Handle::new(slot)
+    }
+
+    /// The object a handle holds. Panics if the handle belongs to another arena.
+    #[track_caller]
+    pub fn fetch<R: for<'a> Rootable<'a>>(&self, handle: &Handle<R>) -> Gc<'gc, Root<'gc, R>> {
+        assert_eq!(
+            handle.slot.heap_id, self.heap.id,
+            "gc-core: a handle was fetched in an arena other than the one that created it"
+        );
+        // SAFETY: the handle roots its object, and the handle table updates the slot when the
+        // object moves, so it designates a live `Root<'gc, R>` (the type it was created with;
+        // `R` fixes it up to the brand).
+        unsafe { Gc::from_obj(handle.slot.ptr.get()) }
+    }
+
+    /// Runs the write barrier for `obj` (see [`Gc::write`]).
+    #[inline(always)]
+    pub(crate) fn write_barrier(&self, obj: ObjPtr) {
+        self.heap.write_barrier(obj)
+    }
+}

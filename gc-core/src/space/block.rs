@@ -1,0 +1,134 @@
+//! A block of the old generation: a fixed-size, size-aligned piece of memory.
+//!
+//! ```text
+//! [ BlockMeta | mark bitmap: one bit per 8-byte word of the block | objects ... top | free ]
+//! ^ base (aligned to the block size)
+//! ```
+//!
+//! Because blocks are aligned to their size, the block of any object is found by masking its
+//! address, and so is its mark bit: marking touches no side table lookup. The bitmap holds a
+//! bit per word of the whole block (the bits of the header words are never set), which keeps
+//! the index arithmetic a shift.
+
+use bitvec::prelude::*;
+
+use crate::raw::{ObjPtr, WORD};
+
+/// Per-block state, at the start of the block.
+#[repr(C)]
+pub(crate) struct BlockMeta {
+    /// End of the objects: `[data_start, top)` parses as a sequence of objects.
+    pub(crate) top: usize,
+    /// Bytes of marked objects, valid during a full collection.
+    pub(crate) live: usize,
+    /// Some object in the block has a destructor: a full collection must look for dead ones.
+    pub(crate) has_drop: bool,
+}
+
+/// Sizes derived from the configured block size.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Geometry {
+    pub(crate) size: usize,
+    pub(crate) bitmap_words: usize,
+    pub(crate) data_offset: usize,
+}
+
+const BITMAP_OFFSET: usize = 64;
+
+impl Geometry {
+    pub(crate) fn new(size: usize) -> Geometry {
+        debug_assert!(size.is_power_of_two());
+        let bits = size / WORD;
+        let bitmap_words = bits.div_ceil(64);
+        Geometry {
+            size,
+            bitmap_words,
+            data_offset: BITMAP_OFFSET + bitmap_words * 8,
+        }
+    }
+
+    /// Bytes available for objects in one block.
+    pub(crate) fn capacity(&self) -> usize {
+        self.size - self.data_offset
+    }
+
+    /// The block holding the old-generation object `obj`.
+    #[inline(always)]
+    pub(crate) fn block_of(&self, obj: ObjPtr) -> Block {
+        Block(obj.addr() & !(self.size - 1))
+    }
+}
+
+/// A handle to a block (its base address).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Hash)]
+pub(crate) struct Block(usize);
+
+impl Block {
+    /// # Safety
+    /// `base` is the base of a mapped block of `geom.size` bytes, aligned to its size.
+    pub(crate) unsafe fn from_base(base: usize) -> Block {
+        Block(base)
+    }
+
+    #[inline(always)]
+    pub(crate) fn base(self) -> usize {
+        self.0
+    }
+
+    /// # Safety
+    /// The block is mapped and initialised, and no other reference to its metadata is live.
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn meta<'a>(self) -> &'a mut BlockMeta {
+        // SAFETY: precondition; the metadata sits at the aligned base.
+        unsafe { &mut *(self.0 as *mut BlockMeta) }
+    }
+
+    #[inline(always)]
+    pub(crate) fn data_start(self, geom: &Geometry) -> usize {
+        self.0 + geom.data_offset
+    }
+
+    #[inline(always)]
+    pub(crate) fn end(self, geom: &Geometry) -> usize {
+        self.0 + geom.size
+    }
+
+    /// The mark bitmap.
+    ///
+    /// # Safety
+    /// The block is mapped, and no other reference to its bitmap is live.
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn marks<'a>(self, geom: &Geometry) -> &'a mut BitSlice<u64, Lsb0> {
+        // SAFETY: precondition; the bitmap words follow the metadata, inside the block.
+        let words = unsafe {
+            std::slice::from_raw_parts_mut((self.0 + BITMAP_OFFSET) as *mut u64, geom.bitmap_words)
+        };
+        words.view_bits_mut::<Lsb0>()
+    }
+
+    /// Index of the mark bit of the object at `addr` in this block.
+    #[inline(always)]
+    pub(crate) fn bit(self, addr: usize) -> usize {
+        (addr - self.0) / WORD
+    }
+
+    /// Address of the object whose mark bit is `bit`.
+    #[inline(always)]
+    pub(crate) fn addr_of_bit(self, bit: usize) -> usize {
+        self.0 + bit * WORD
+    }
+
+    /// Resets the metadata of a block that holds no objects.
+    ///
+    /// # Safety
+    /// As for [`Block::meta`]; the bitmap is all clear.
+    pub(crate) unsafe fn reset(self, geom: &Geometry) {
+        // SAFETY: precondition.
+        let meta = unsafe { self.meta() };
+        meta.top = self.data_start(geom);
+        meta.live = 0;
+        meta.has_drop = false;
+    }
+}

@@ -1,0 +1,155 @@
+//! The nursery: one contiguous region, bump-allocated by the mutator, emptied by each minor
+//! collection.
+//!
+//! The nursery is *elastic*. Collections only happen between `mutate` calls, so a call that
+//! allocates more than the configured size cannot be interrupted by a minor collection the way
+//! a JVM's allocation failure would be. Rather than placing the excess in the old generation
+//! (where it would survive until a full collection, however short-lived it is), the nursery
+//! reserves a large range of address space up front and commits it in steps of the configured
+//! size as such a call needs it. The next minor collection evacuates the survivors of the
+//! whole range at a cost proportional to the survivors, and gives the extension's pages back.
+//! Whether an address is young stays one range comparison.
+
+use std::cell::{Cell, UnsafeCell};
+use std::io;
+
+use crate::raw::ObjPtr;
+use crate::sys;
+
+/// Huge-page alignment, so that transparent huge pages can back the nursery.
+const ALIGN: usize = 2 << 20;
+
+pub(crate) struct Nursery {
+    pub(crate) start: usize,
+    /// Size of the reservation: `[start, start + reserved)` is young.
+    reserved: usize,
+    /// The configured size: a minor collection is due once it is used.
+    nominal: usize,
+    /// Next free byte: `[start, cursor)` parses as objects.
+    pub(crate) cursor: Cell<usize>,
+    /// End of the committed part.
+    pub(crate) limit: Cell<usize>,
+    /// Objects allocated since the last minor collection whose type has a destructor: a minor
+    /// collection drops those that did not survive, at a cost proportional to their number,
+    /// not to the nursery size.
+    drops: UnsafeCell<Vec<ObjPtr>>,
+}
+
+impl Nursery {
+    /// A nursery of `size` bytes that may grow to `reserve` bytes within one `mutate` call.
+    pub(crate) fn new(size: usize, reserve: usize) -> io::Result<Nursery> {
+        let mut reserved = reserve.max(size).next_multiple_of(sys::page_size());
+        let start = loop {
+            match sys::reserve_aligned(reserved, ALIGN) {
+                Ok(ptr) => break ptr,
+                // Address space may be limited (`ulimit -v`): settle for less room to grow.
+                Err(_) if reserved / 4 >= size => reserved = (reserved / 4).next_multiple_of(sys::page_size()),
+                Err(err) => return Err(err),
+            }
+        };
+        // SAFETY: the first `size` bytes of our fresh reservation.
+        if let Err(err) = unsafe { sys::commit(start, size) } {
+            // SAFETY: reserved above, unused.
+            unsafe { sys::unmap(start, reserved) };
+            return Err(err);
+        }
+        let start = start as usize;
+        Ok(Nursery {
+            start,
+            reserved,
+            nominal: size,
+            cursor: Cell::new(start),
+            limit: Cell::new(start + size),
+            drops: UnsafeCell::new(Vec::new()),
+        })
+    }
+
+    /// Whether `addr` is young (in the reservation).
+    #[inline(always)]
+    pub(crate) fn contains(&self, addr: usize) -> bool {
+        addr.wrapping_sub(self.start) < self.reserved
+    }
+
+    /// Size of the reservation.
+    pub(crate) fn reserved(&self) -> usize {
+        self.reserved
+    }
+
+    /// Bytes allocated since the last minor collection.
+    pub(crate) fn used(&self) -> usize {
+        self.cursor.get() - self.start
+    }
+
+    /// The configured size.
+    pub(crate) fn size(&self) -> usize {
+        self.nominal
+    }
+
+    /// Bytes committed now.
+    pub(crate) fn committed(&self) -> usize {
+        self.limit.get() - self.start
+    }
+
+    /// Commits more of the reservation so that `bytes` more fit; false if the reservation is
+    /// exhausted or the OS refuses.
+    pub(crate) fn extend(&self, bytes: usize) -> bool {
+        let limit = self.limit.get();
+        let step = bytes.next_multiple_of(self.nominal);
+        if limit + step > self.start + self.reserved {
+            return false;
+        }
+        // SAFETY: `[limit, limit + step)` is page-aligned (the nominal size is a page multiple)
+        // and inside our reservation, beyond the committed part.
+        if unsafe { sys::commit(limit as *mut u8, step) }.is_err() {
+            return false;
+        }
+        self.limit.set(limit + step);
+        true
+    }
+
+    /// Records an object that has a destructor.
+    #[inline(always)]
+    pub(crate) fn push_drop(&self, obj: ObjPtr) {
+        // SAFETY: the vector is only reached through this method and the `&mut self` methods
+        // below; `push` does not call out to other code, and the nursery is not shared between
+        // threads (`Cell` makes it `!Sync`).
+        unsafe { (*self.drops.get()).push(obj) }
+    }
+
+    pub(crate) fn take_drops(&mut self) -> Vec<ObjPtr> {
+        std::mem::take(self.drops.get_mut())
+    }
+
+    pub(crate) fn drops_snapshot(&mut self) -> Vec<ObjPtr> {
+        self.drops.get_mut().clone()
+    }
+
+    pub(crate) fn restore_drops(&mut self, mut list: Vec<ObjPtr>) {
+        list.clear();
+        *self.drops.get_mut() = list;
+    }
+
+    /// Empties the nursery and gives back the pages of any extension.
+    pub(crate) fn reset(&mut self, zap: bool) {
+        let used_end = self.cursor.get();
+        let nominal_end = self.start + self.nominal;
+        if zap {
+            // SAFETY: every object in the nursery is dead or evacuated.
+            unsafe { crate::debug::zap(self.start, used_end.min(nominal_end)) };
+        }
+        let limit = self.limit.get();
+        if limit > nominal_end {
+            // SAFETY: the extension lies in our reservation and holds nothing live now.
+            unsafe { sys::decommit(nominal_end as *mut u8, limit - nominal_end) };
+            self.limit.set(nominal_end);
+        }
+        self.cursor.set(self.start);
+    }
+}
+
+impl Drop for Nursery {
+    fn drop(&mut self) {
+        // SAFETY: reserved by `reserve_aligned` with this size; the arena dropped its objects.
+        unsafe { sys::unmap(self.start as *mut u8, self.reserved) };
+    }
+}

@@ -1,0 +1,169 @@
+//! The old generation: blocks filled by bump allocation (promotion, and mutator allocation when
+//! the nursery is full), compacted by sliding in a full collection.
+
+use std::io;
+
+use super::block::{Block, Geometry};
+use crate::raw::{fill, place, ObjPtr};
+use crate::sys;
+
+/// How many empty blocks to keep mapped for reuse instead of unmapping them.
+const RETAINED_FREE_BLOCKS: usize = 8;
+
+pub(crate) struct OldGen {
+    pub(crate) geom: Geometry,
+    /// Blocks holding objects, in allocation order; the last one is being allocated into.
+    pub(crate) blocks: Vec<Block>,
+    /// Empty blocks kept for reuse (bitmaps clear).
+    free: Vec<Block>,
+    /// Bump allocation in `blocks.last()`: `cursor` is its `top`.
+    cursor: usize,
+    limit: usize,
+    /// Ranges of objects the mutator placed here since the last minor collection (the nursery
+    /// was full). They may point into the nursery without having been remembered, so the next
+    /// minor collection scans them: `(first object, block)`, up to the block's top.
+    pub(crate) overflow: Vec<(usize, Block)>,
+    overflow_open: bool,
+}
+
+impl OldGen {
+    pub(crate) fn new(block_size: usize) -> OldGen {
+        OldGen {
+            geom: Geometry::new(block_size),
+            blocks: Vec::new(),
+            free: Vec::new(),
+            cursor: 0,
+            limit: 0,
+            overflow: Vec::new(),
+            overflow_open: false,
+        }
+    }
+
+    /// Bump-allocates `size` bytes for an object whose payload at `payload_offset` needs
+    /// `align`. The caller writes the header; alignment gaps are already filled.
+    #[inline]
+    pub(crate) fn alloc(&mut self, size: usize, payload_offset: usize, align: usize) -> io::Result<ObjPtr> {
+        debug_assert!(size <= self.geom.capacity(), "object of {size} bytes in a block");
+        let mut start = place(self.cursor, payload_offset, align);
+        if start + size > self.limit || self.blocks.is_empty() {
+            self.next_block()?;
+            start = place(self.cursor, payload_offset, align);
+        }
+        // SAFETY: `[cursor, start)` is free space of the current block.
+        unsafe { fill(self.cursor, start) };
+        self.cursor = start + size;
+        let block = *self.blocks.last().expect("a current block");
+        // SAFETY: the block is ours and mapped; no other reference to its metadata is live.
+        unsafe { block.meta().top = self.cursor };
+        // SAFETY: `start` is an 8-aligned, non-zero address inside the block.
+        Ok(unsafe { ObjPtr::from_addr(start) })
+    }
+
+    /// Allocation by the mutator when the nursery is full: as `alloc`, and the object is
+    /// recorded for scanning by the next minor collection.
+    pub(crate) fn alloc_overflow(
+        &mut self,
+        size: usize,
+        payload_offset: usize,
+        align: usize,
+    ) -> io::Result<ObjPtr> {
+        let before = self.blocks.last().copied();
+        let obj = self.alloc(size, payload_offset, align)?;
+        let block = *self.blocks.last().expect("a current block");
+        if !self.overflow_open || before != Some(block) {
+            self.overflow.push((obj.addr(), block));
+            self.overflow_open = true;
+        }
+        Ok(obj)
+    }
+
+    /// Whether the mutator allocated here since the last minor collection.
+    pub(crate) fn overflowed(&self) -> bool {
+        !self.overflow.is_empty()
+    }
+
+    /// Takes the overflow ranges as `(start, end)`, closing them.
+    pub(crate) fn take_overflow(&mut self) -> Vec<(usize, usize)> {
+        self.overflow_open = false;
+        self.overflow
+            .drain(..)
+            // SAFETY: the block is ours and mapped.
+            .map(|(start, block)| (start, unsafe { block.meta().top }))
+            .collect()
+    }
+
+    fn next_block(&mut self) -> io::Result<()> {
+        let block = match self.free.pop() {
+            Some(block) => block,
+            None => {
+                let base = sys::map_aligned(self.geom.size, self.geom.size)? as usize;
+                // SAFETY: freshly mapped, size-aligned, zeroed (so the bitmap is clear).
+                unsafe { Block::from_base(base) }
+            }
+        };
+        // SAFETY: the block is mapped and empty; its bitmap is clear.
+        unsafe { block.reset(&self.geom) };
+        self.blocks.push(block);
+        self.cursor = block.data_start(&self.geom);
+        self.limit = block.end(&self.geom);
+        Ok(())
+    }
+
+    /// After compaction: `blocks[..keep]` hold the objects, the rest are empty and go back.
+    pub(crate) fn truncate(&mut self, keep: usize, zap: bool) {
+        let keep = keep.max(1).min(self.blocks.len());
+        for block in self.blocks.split_off(keep) {
+            self.release(block, zap);
+        }
+        match self.blocks.last() {
+            Some(&last) => {
+                // SAFETY: the block is ours and mapped.
+                self.cursor = unsafe { last.meta().top };
+                self.limit = last.end(&self.geom);
+            }
+            None => {
+                self.cursor = 0;
+                self.limit = 0;
+            }
+        }
+    }
+
+    fn release(&mut self, block: Block, zap: bool) {
+        let geom = self.geom;
+        if zap {
+            // SAFETY: the block holds no live object; zapping makes stale pointers into it
+            // fail loudly in the verifier instead of reading plausible data.
+            unsafe { crate::debug::zap(block.data_start(&geom), block.end(&geom)) };
+        }
+        if self.free.len() < RETAINED_FREE_BLOCKS {
+            self.free.push(block);
+        } else {
+            // SAFETY: the block was mapped by `map_aligned` with this size and is empty.
+            unsafe { sys::unmap(block.base() as *mut u8, geom.size) };
+        }
+    }
+
+    /// Bytes occupied below the tops of the blocks (objects and the holes between them).
+    pub(crate) fn used_bytes(&self) -> usize {
+        self.blocks
+            .iter()
+            // SAFETY: the blocks are ours and mapped.
+            .map(|b| unsafe { b.meta().top } - b.data_start(&self.geom))
+            .sum()
+    }
+
+    /// Bytes mapped for the old generation, retained free blocks included.
+    pub(crate) fn committed_bytes(&self) -> usize {
+        (self.blocks.len() + self.free.len()) * self.geom.size
+    }
+}
+
+impl Drop for OldGen {
+    fn drop(&mut self) {
+        for block in self.blocks.drain(..).chain(self.free.drain(..)) {
+            // SAFETY: every block was mapped by `map_aligned` with this size; the arena has
+            // dropped every object before dropping the old generation.
+            unsafe { sys::unmap(block.base() as *mut u8, self.geom.size) };
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! The only module that maps memory: anonymous mappings for the nursery and the old
+//! generation's blocks, and giving pages back to the OS.
+
+use std::io;
+
+/// Maps `len` bytes of zeroed, readable and writable memory aligned to `align` (a power of two
+/// no smaller than the page size), reserving no swap: pages are committed on first touch.
+pub(crate) fn map_aligned(len: usize, align: usize) -> io::Result<*mut u8> {
+    debug_assert!(align.is_power_of_two() && len % page_size() == 0);
+    let align = align.max(page_size());
+    let over = len.checked_add(align - page_size()).ok_or(io::ErrorKind::OutOfMemory)?;
+    // SAFETY: an anonymous private mapping at an address of the kernel's choosing touches no
+    // existing memory.
+    let raw = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            over,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if raw == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    let start = raw as usize;
+    let aligned = (start + align - 1) & !(align - 1);
+    let head = aligned - start;
+    let tail = over - head - len;
+    // SAFETY: both trimmed ranges lie inside the mapping just made and hold nothing.
+    unsafe {
+        if head > 0 {
+            libc::munmap(raw, head);
+        }
+        if tail > 0 {
+            libc::munmap((aligned + len) as *mut libc::c_void, tail);
+        }
+    }
+    Ok(aligned as *mut u8)
+}
+
+/// Reserves `len` bytes of address space aligned to `align`, inaccessible and uncommitted:
+/// [`commit`] makes parts of it usable.
+pub(crate) fn reserve_aligned(len: usize, align: usize) -> io::Result<*mut u8> {
+    let ptr = map_aligned(len, align)?;
+    // SAFETY: the range was just mapped by us and holds nothing.
+    if unsafe { libc::mprotect(ptr.cast(), len, libc::PROT_NONE) } != 0 {
+        let err = io::Error::last_os_error();
+        // SAFETY: mapped above, unused.
+        unsafe { unmap(ptr, len) };
+        return Err(err);
+    }
+    Ok(ptr)
+}
+
+/// Makes `[ptr, ptr + len)` of a reservation readable and writable (zeroed on first touch),
+/// and asks for transparent huge pages where the kernel offers them on request.
+///
+/// # Safety
+/// The range is page-aligned and inside a reservation made by [`reserve_aligned`].
+pub(crate) unsafe fn commit(ptr: *mut u8, len: usize) -> io::Result<()> {
+    // SAFETY: precondition: our reservation.
+    if unsafe { libc::mprotect(ptr.cast(), len, libc::PROT_READ | libc::PROT_WRITE) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // Advisory only: a failure (no THP support) changes nothing.
+    // SAFETY: precondition: our mapping.
+    unsafe { libc::madvise(ptr.cast(), len, libc::MADV_HUGEPAGE) };
+    Ok(())
+}
+
+/// Gives the pages of `[ptr, ptr + len)` back to the OS and makes the range inaccessible again.
+///
+/// # Safety
+/// The range is page-aligned, inside a reservation made by [`reserve_aligned`], and holds
+/// nothing live.
+pub(crate) unsafe fn decommit(ptr: *mut u8, len: usize) {
+    // SAFETY: precondition; MADV_DONTNEED on a private anonymous mapping only drops its pages.
+    unsafe {
+        libc::madvise(ptr.cast(), len, libc::MADV_DONTNEED);
+        libc::mprotect(ptr.cast(), len, libc::PROT_NONE);
+    }
+}
+
+/// Unmaps memory mapped by [`map_aligned`].
+///
+/// # Safety
+/// `[ptr, ptr + len)` was mapped by `map_aligned` (or is a page-aligned part of such a
+/// mapping) and nothing refers into it any more.
+pub(crate) unsafe fn unmap(ptr: *mut u8, len: usize) {
+    // SAFETY: precondition.
+    let rc = unsafe { libc::munmap(ptr.cast(), len) };
+    debug_assert_eq!(rc, 0, "munmap failed: {}", io::Error::last_os_error());
+}
+
+/// The size of a page.
+pub(crate) fn page_size() -> usize {
+    use std::sync::OnceLock;
+    static PAGE: OnceLock<usize> = OnceLock::new();
+    // SAFETY: sysconf has no preconditions.
+    *PAGE.get_or_init(|| unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize)
+}
+
+/// Resident set and peak resident set of this process, in bytes, from `/proc/self/status`.
+pub fn memory_usage() -> Option<(usize, usize)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| -> Option<usize> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        let kb: usize = line[name.len()..].trim().trim_end_matches("kB").trim().parse().ok()?;
+        Some(kb * 1024)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}

@@ -1,0 +1,129 @@
+//! Tracing: the `Trace` trait every managed type implements, and the `Tracer` it reports to.
+//!
+//! The collector is precise and moving: it must find every `Gc` pointer in every live object and
+//! may rewrite each one in place. `Trace::trace` takes `&mut self` for that reason: during a
+//! collection nothing else can observe the heap (collections only run between `mutate` calls),
+//! so the collector holds the only access.
+
+use crate::collector::Mode;
+use crate::raw::ObjPtr;
+
+/// A type whose `Gc` pointers the collector can find and update.
+///
+/// Derive it with `#[derive(Trace)]`; implement it by hand only for containers the derive cannot
+/// see into.
+///
+/// # Safety
+///
+/// An implementation must uphold, for every value of the type:
+///
+/// 1. `trace` calls [`Trace::trace`] on every `Gc` (and every value containing one) that the
+///    value owns, each exactly once, and nothing else.
+/// 2. If `NEEDS_TRACE` is `false`, the type holds no `Gc` at all, directly or indirectly (then
+///    the collector never calls `trace`).
+/// 3. `trace` does not read through any `Gc` pointer (the target may be moving), does not
+///    allocate in the heap, and does not move or drop parts of the value. It may panic only as
+///    a bug report.
+/// 4. Mutation of any `Gc` the value holds, after the value was allocated in the heap, happens
+///    only through the write barrier ([`Gc::write`](crate::Gc::write) and the barrier cells
+///    [`Lock`](crate::Lock) and [`RefLock`](crate::RefLock)): plain interior mutability
+///    (`Cell`, `RefCell`) around a `Gc` is forbidden, which is why those types implement
+///    `Trace` only for `'static` contents.
+/// 5. `trace_labeled`, if overridden, visits the same pointers as `trace`, wrapping them in
+///    [`Tracer::enter`] / [`Tracer::leave`] pairs.
+///
+/// A type with a `Drop` impl must additionally never reach another managed object from `drop`:
+/// it may already have been freed or moved. The derive refuses a `Drop` impl unless the type
+/// opts in with `#[trace(unsafe_drop)]`.
+pub unsafe trait Trace {
+    /// Whether values of this type can hold `Gc` pointers. `false` lets the collector skip
+    /// them entirely (strings, numbers, byte buffers).
+    const NEEDS_TRACE: bool;
+
+    /// Reports every `Gc` pointer held by `self` to `tracer`, which may rewrite it.
+    fn trace(&mut self, tracer: &mut Tracer<'_>);
+
+    /// As `trace`, naming the path to each pointer (field, variant, index) with
+    /// [`Tracer::enter`] and [`Tracer::leave`]. Used by the heap verifier's diagnostics and the
+    /// leak reports; never by the collections themselves, so it costs nothing on their path.
+    fn trace_labeled(&mut self, tracer: &mut Tracer<'_>) {
+        self.trace(tracer)
+    }
+}
+
+/// One step of the path from an object to a pointer it holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Label {
+    /// A struct field (`"0"`, `"1"`, … for tuple structs).
+    Field(&'static str),
+    /// An enum variant.
+    Variant(&'static str),
+    /// An element of a sequence.
+    Index(usize),
+    /// A value in a map.
+    Value,
+    /// An element of a set, or of an unordered container.
+    Element,
+}
+
+impl std::fmt::Display for Label {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Label::Field(name) => write!(f, ".{name}"),
+            Label::Variant(name) => write!(f, "::{name}"),
+            Label::Index(i) => write!(f, "[{i}]"),
+            Label::Value => write!(f, "[value]"),
+            Label::Element => write!(f, "[element]"),
+        }
+    }
+}
+
+/// The collector's side of tracing: it receives each `Gc` that a [`Trace`] impl reports.
+///
+/// Only the collector creates tracers; user code receives one in [`Trace::trace`] and passes
+/// it on to the `trace` of its fields.
+pub struct Tracer<'a> {
+    pub(crate) mode: Mode<'a>,
+}
+
+impl std::fmt::Debug for Tracer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracer").finish_non_exhaustive()
+    }
+}
+
+impl<'a> Tracer<'a> {
+    pub(crate) fn new(mode: Mode<'a>) -> Self {
+        Tracer { mode }
+    }
+
+    /// Reports one pointer slot.
+    #[inline(always)]
+    pub(crate) fn visit(&mut self, slot: &mut ObjPtr) {
+        self.mode.visit(slot)
+    }
+
+    /// Enters a named step of the path to the pointers that follow; pair with [`leave`].
+    /// A no-op except when a report or the verifier is tracing.
+    ///
+    /// [`leave`]: Tracer::leave
+    #[inline]
+    pub fn enter(&mut self, label: Label) {
+        self.mode.enter(label)
+    }
+
+    /// Leaves the step entered last.
+    #[inline]
+    pub fn leave(&mut self) {
+        self.mode.leave()
+    }
+
+    /// Traces `value` inside a named step: `enter(label)`, `value.trace_labeled`, `leave()`.
+    #[inline]
+    pub fn labeled<T: Trace + ?Sized>(&mut self, label: Label, value: &mut T) {
+        self.enter(label);
+        value.trace_labeled(self);
+        self.leave();
+    }
+}

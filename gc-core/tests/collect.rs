@@ -1,0 +1,446 @@
+//! The collector: promotion, compaction, destructors, remembered set, large objects.
+
+mod common;
+
+use common::{config, DropCounter, DropToken};
+use gc_core::{field, Arena, CollectionKind, Gc, HeapConfig, Lock, RefLock, Rootable, Trace};
+
+#[derive(Trace)]
+struct Node<'gc> {
+    value: u64,
+    next: Lock<Option<Gc<'gc, Node<'gc>>>>,
+}
+
+fn sum<'gc>(head: Option<Gc<'gc, Node<'gc>>>) -> (u64, usize) {
+    let (mut total, mut len, mut at) = (0, 0, head);
+    while let Some(node) = at {
+        total += node.value;
+        len += 1;
+        at = node.next.get();
+    }
+    (total, len)
+}
+
+#[test]
+fn survivors_are_promoted_and_the_nursery_is_emptied() {
+    let mut arena = Arena::<Rootable![Option<Gc<'_, Node<'_>>>]>::new(config(), |_| None);
+    arena.mutate_root(|mc, head| {
+        for i in 0..100 {
+            let node = Gc::new(mc, Node { value: i, next: Lock::new(*head) });
+            *head = Some(node);
+        }
+        // garbage
+        for i in 0..1000 {
+            Gc::new(mc, Node { value: i, next: Lock::new(None) });
+        }
+    });
+    assert!(arena.stats().nursery_used > 0);
+    arena.collect_minor();
+    let stats = arena.stats();
+    assert_eq!(stats.nursery_used, 0);
+    assert_eq!(stats.minor.count, 1);
+    assert_eq!(stats.bytes_promoted, 100 * 24, "exactly the survivors are promoted");
+    arena.mutate(|_, head| assert_eq!(sum(*head), ((0..100).sum(), 100)));
+    arena.collect_full();
+    arena.mutate(|_, head| assert_eq!(sum(*head), ((0..100).sum(), 100)));
+}
+
+#[test]
+fn cycles_are_collected() {
+    let drops = DropCounter::default();
+
+    #[derive(Trace)]
+    struct Ring<'gc> {
+        #[trace(skip)]
+        _token: DropToken,
+        next: Lock<Option<Gc<'gc, Ring<'gc>>>>,
+    }
+
+    let mut arena = Arena::<Rootable![Option<Gc<'_, Ring<'_>>>]>::new(config(), |_| None);
+    arena.mutate_root(|mc, root| {
+        let first = Gc::new(mc, Ring { _token: drops.token(), next: Lock::new(None) });
+        let mut last = first;
+        for _ in 1..1000 {
+            let ring = Gc::new(mc, Ring { _token: drops.token(), next: Lock::new(Some(last)) });
+            last = ring;
+        }
+        field!(Gc::write(mc, first), Ring, next).set(Some(last));
+        *root = Some(first);
+    });
+    arena.collect_full();
+    assert_eq!(drops.count(), 0, "a rooted ring stays");
+    arena.mutate_root(|_, root| *root = None);
+    arena.collect_minor();
+    assert_eq!(drops.count(), 0, "the ring is old now: a minor collection does not free it");
+    arena.collect_full();
+    assert_eq!(drops.count(), 1000, "the unrooted ring is dropped, once each");
+    assert_eq!(arena.census().live_objects, 0);
+    arena.collect_full();
+    assert_eq!(drops.count(), 1000);
+}
+
+#[test]
+fn destructors_run_exactly_once_in_every_space() {
+    let drops = DropCounter::default();
+
+    #[derive(Trace)]
+    struct Tracked {
+        #[trace(skip)]
+        _token: DropToken,
+        #[trace(skip)]
+        _pad: [u8; 32],
+    }
+
+    #[derive(Trace)]
+    struct BigTracked {
+        #[trace(skip)]
+        _token: DropToken,
+        #[trace(skip)]
+        _pad: Box<[u8]>,
+        #[trace(skip)]
+        _inline: [u64; 512],
+    }
+
+    let mut arena = Arena::<Rootable![Vec<Gc<'_, Tracked>>]>::new(config(), |_| Vec::new());
+    // Dies in the nursery.
+    arena.mutate(|mc, _| {
+        for _ in 0..10 {
+            Gc::new(mc, Tracked { _token: drops.token(), _pad: [0; 32] });
+        }
+    });
+    arena.collect_minor();
+    assert_eq!(drops.count(), 10);
+    // Survives a minor collection, dies in the old generation.
+    arena.mutate_root(|mc, root| {
+        for _ in 0..10 {
+            root.push(Gc::new(mc, Tracked { _token: drops.token(), _pad: [0; 32] }));
+        }
+    });
+    arena.collect_minor();
+    assert_eq!(drops.count(), 10);
+    arena.mutate_root(|_, root| root.truncate(3));
+    arena.collect_full();
+    assert_eq!(drops.count(), 17);
+    // Large objects.
+    arena.mutate(|mc, _| {
+        for _ in 0..3 {
+            Gc::new(mc, BigTracked { _token: drops.token(), _pad: vec![1; 10].into(), _inline: [0; 512] });
+        }
+    });
+    arena.collect_full();
+    assert_eq!(drops.count(), 20);
+    // The rest when the arena goes.
+    drop(arena);
+    assert_eq!(drops.count(), 23);
+}
+
+#[test]
+fn dead_old_objects_are_dropped_when_the_arena_is() {
+    let drops = DropCounter::default();
+
+    #[derive(Trace)]
+    struct Tracked {
+        #[trace(skip)]
+        _token: DropToken,
+    }
+
+    let mut arena = Arena::<Rootable![Vec<Gc<'_, Tracked>>]>::new(config(), |_| Vec::new());
+    arena.mutate_root(|mc, root| {
+        for _ in 0..50 {
+            root.push(Gc::new(mc, Tracked { _token: drops.token() }));
+        }
+    });
+    arena.collect_minor();
+    // Dead in the old generation, not yet swept by a full collection.
+    arena.mutate_root(|_, root| root.clear());
+    arena.collect_minor();
+    assert_eq!(drops.count(), 0);
+    drop(arena);
+    assert_eq!(drops.count(), 50);
+}
+
+#[test]
+fn full_collection_leaves_no_holes() {
+    let mut arena = Arena::<Rootable![Vec<Gc<'_, Node<'_>>>]>::new(config(), |_| Vec::new());
+    arena.mutate_root(|mc, root| {
+        for i in 0..20_000 {
+            root.push(Gc::new(mc, Node { value: i, next: Lock::new(None) }));
+        }
+    });
+    arena.collect_minor();
+    // Free every other object, and a run in the middle: holes everywhere.
+    arena.mutate_root(|_, root| {
+        let mut i = 0;
+        root.retain(|_| {
+            i += 1;
+            i % 2 == 0 && !(5_000..9_000).contains(&i)
+        });
+    });
+    let census = arena.census();
+    assert!(census.fragmentation > 0.3, "holes before compaction: {census}");
+    let blocks_before = arena.stats().old_blocks;
+    arena.collect_full();
+    let census = arena.census();
+    assert_eq!(census.old_holes, 0, "{census}");
+    assert_eq!(census.fragmentation, 0.0);
+    let stats = arena.stats();
+    assert_eq!(stats.fragmentation, 0.0);
+    assert!(stats.fragmentation_before_last_full > 0.3, "{stats}");
+    assert!(stats.old_blocks < blocks_before * 6 / 10, "{} -> {}", blocks_before, stats.old_blocks);
+    assert_eq!(stats.live_after_last_full, 8_000 * 24);
+    arena.mutate(|_, root| {
+        let values: Vec<u64> = root.iter().map(|n| n.value).collect();
+        let expected: Vec<u64> = (0..20_000u64).filter(|i| (i + 1) % 2 == 0 && !(5_000..9_000).contains(&(i + 1))).collect();
+        assert_eq!(values, expected);
+    });
+}
+
+#[test]
+fn compaction_preserves_allocation_order() {
+    let mut arena = Arena::<Rootable![Vec<Gc<'_, Node<'_>>>]>::new(config(), |_| Vec::new());
+    arena.mutate_root(|mc, root| {
+        for i in 0..5_000 {
+            root.push(Gc::new(mc, Node { value: i, next: Lock::new(None) }));
+        }
+    });
+    arena.collect_minor();
+    arena.mutate_root(|_, root| root.retain(|n| n.value % 3 == 0));
+    arena.collect_full();
+    arena.mutate(|_, root| {
+        let addrs: Vec<usize> = root.iter().map(|n| Gc::as_ptr(*n) as usize).collect();
+        // Within a block, survivors keep their relative order and sit back to back.
+        let adjacent = addrs.windows(2).filter(|w| w[1] == w[0] + 24).count();
+        assert!(adjacent as f64 > 0.95 * (addrs.len() - 1) as f64, "{adjacent} of {}", addrs.len());
+    });
+}
+
+#[test]
+fn old_to_young_edges_are_found_through_the_remembered_set() {
+    let mut arena = Arena::<Rootable![Gc<'_, RefLock<Vec<Gc<'_, Node<'_>>>>>]>::new(config(), |mc| {
+        Gc::new(mc, RefLock::new(Vec::new()))
+    });
+    arena.collect_minor(); // the vector object is old now
+    for round in 0..20u64 {
+        arena.mutate(|mc, list| {
+            let node = Gc::new(mc, Node { value: round, next: Lock::new(None) });
+            list.borrow_mut(mc).push(node);
+        });
+        arena.collect_minor();
+    }
+    arena.mutate(|_, list| {
+        let values: Vec<u64> = list.borrow().iter().map(|n| n.value).collect();
+        assert_eq!(values, (0..20).collect::<Vec<_>>());
+    });
+    arena.collect_full();
+    arena.mutate(|_, list| assert_eq!(list.borrow().len(), 20));
+}
+
+#[test]
+fn a_mutate_call_may_allocate_more_than_the_nursery() {
+    // The nursery grows within the call; the next minor collection evacuates the survivors
+    // and gives the extension back.
+    let mut arena = Arena::<Rootable![Option<Gc<'_, Node<'_>>>]>::new(config(), |_| None);
+    arena.mutate_root(|mc, head| {
+        for i in 0..100_000 {
+            *head = Some(Gc::new(mc, Node { value: i, next: Lock::new(*head) }));
+        }
+        for i in 0..100_000 {
+            Gc::new(mc, Node { value: i, next: Lock::new(None) }); // garbage
+        }
+    });
+    let stats = arena.stats();
+    assert_eq!(stats.nursery_used, 200_000 * 24);
+    assert_eq!(stats.bytes_pretenured, 0);
+    assert!(stats.committed >= 200_000 * 24, "{stats}");
+    assert_eq!(arena.collect_if_due(), Some(CollectionKind::Minor));
+    let stats = arena.stats();
+    assert_eq!(stats.bytes_promoted, 100_000 * 24, "only the survivors are copied");
+    assert!(stats.committed < 100_000 * 24 * 2, "the extension was given back: {stats}");
+    arena.mutate(|_, head| assert_eq!(sum(*head), ((0..100_000).sum(), 100_000)));
+    arena.collect_full();
+    arena.mutate(|_, head| assert_eq!(sum(*head), ((0..100_000).sum(), 100_000)));
+}
+
+#[test]
+fn past_the_nursery_reservation_allocation_spills_into_the_old_generation() {
+    let config = HeapConfig::builder()
+        .nursery_size(64 * 1024)
+        .nursery_reserve(128 * 1024)
+        .block_size(16 * 1024)
+        .large_object_threshold(2 * 1024)
+        .verify(true)
+        .build()
+        .unwrap();
+    let drops = DropCounter::default();
+
+    #[derive(Trace)]
+    struct Tracked<'gc> {
+        #[trace(skip)]
+        _token: DropToken,
+        next: Option<Gc<'gc, Tracked<'gc>>>,
+    }
+
+    let mut arena = Arena::<Rootable![Option<Gc<'_, Tracked<'_>>>]>::new(config, |_| None);
+    arena.mutate_root(|mc, head| {
+        for _ in 0..20_000 {
+            *head = Some(Gc::new(mc, Tracked { _token: drops.token(), next: *head }));
+            Gc::new(mc, Tracked { _token: drops.token(), next: None });
+        }
+    });
+    let stats = arena.stats();
+    assert!(stats.bytes_pretenured > 0, "{stats}");
+    arena.verify().unwrap();
+    assert!(arena.collect_if_due().is_some());
+    arena.collect_full();
+    assert_eq!(drops.count(), 20_000, "the garbage, in the nursery and spilled, is dropped");
+    arena.mutate(|_, head| {
+        let (mut n, mut at) = (0, *head);
+        while let Some(t) = at {
+            n += 1;
+            at = t.next;
+        }
+        assert_eq!(n, 20_000);
+    });
+    drop(arena);
+    assert_eq!(drops.count(), 40_000);
+}
+
+#[test]
+fn long_lists_do_not_overflow_the_stack() {
+    // Ten million nodes: marked, compacted, evacuated and dropped with explicit stacks.
+    let config = HeapConfig::builder().verify(false).build().unwrap();
+    let mut arena = Arena::<Rootable![Option<Gc<'_, Node<'_>>>]>::new(config, |_| None);
+    const N: u64 = 10_000_000;
+    for chunk in 0..10 {
+        arena.mutate_root(|mc, head| {
+            for i in 0..N / 10 {
+                *head = Some(Gc::new(mc, Node { value: chunk * (N / 10) + i, next: Lock::new(*head) }));
+            }
+        });
+        arena.collect_minor();
+    }
+    arena.collect_full();
+    arena.mutate(|_, head| assert_eq!(sum(*head), (N * (N - 1) / 2, N as usize)));
+    // Drop the front half, compact.
+    arena.mutate_root(|_, head| {
+        let mut at = *head;
+        for _ in 0..N / 2 {
+            at = at.unwrap().next.get();
+        }
+        *head = at;
+    });
+    arena.collect_full();
+    assert_eq!(arena.stats().live_after_last_full, (N / 2) as usize * 24);
+    arena.mutate(|_, head| assert_eq!(sum(*head), ((N / 2) * (N / 2 - 1) / 2, (N / 2) as usize)));
+    drop(arena);
+}
+
+#[test]
+fn large_objects_do_not_move() {
+    let mut arena = Arena::<Rootable![Vec<Gc<'_, [u8]>>]>::new(config(), |_| Vec::new());
+    let addrs: Vec<usize> = arena.mutate_root(|mc, root| {
+        for i in 0..5u8 {
+            root.push(mc.alloc_slice_fill_with(10_000, |j| i.wrapping_add(j as u8)));
+            Gc::new(mc, [0u64; 8]); // garbage in between
+        }
+        root.iter().map(|s| s.as_ptr() as *const u8 as usize).collect()
+    });
+    for _ in 0..3 {
+        arena.collect_full();
+        arena.collect_minor();
+    }
+    arena.mutate(|_, root| {
+        let now: Vec<usize> = root.iter().map(|s| s.as_ptr() as *const u8 as usize).collect();
+        assert_eq!(now, addrs);
+        for (i, s) in root.iter().enumerate() {
+            assert!(s.iter().enumerate().all(|(j, &b)| b == (i as u8).wrapping_add(j as u8)));
+        }
+    });
+    assert_eq!(arena.stats().large_objects, 5);
+    arena.mutate_root(|_, root| root.truncate(2));
+    arena.collect_full();
+    assert_eq!(arena.stats().large_objects, 2);
+}
+
+#[test]
+fn a_100_mib_slice_works() {
+    let mut arena = Arena::<Rootable![Option<Gc<'_, [u8]>>]>::new(HeapConfig::default(), |_| None);
+    const LEN: usize = 100 << 20;
+    arena.mutate_root(|mc, root| {
+        let big = mc.alloc_slice_fill_with(LEN, |i| (i % 251) as u8);
+        *root = Some(big);
+    });
+    arena.collect_full();
+    arena.mutate(|_, root| {
+        let big = root.unwrap();
+        assert_eq!(big.len(), LEN);
+        assert!(big.iter().enumerate().step_by(4093).all(|(i, &b)| b == (i % 251) as u8));
+    });
+    assert!(arena.stats().large_bytes >= LEN);
+    arena.mutate_root(|_, root| *root = None);
+    arena.collect_full();
+    assert_eq!(arena.stats().large_bytes, 0);
+}
+
+#[test]
+fn over_aligned_types_keep_their_alignment() {
+    #[derive(Trace, Clone, Copy, PartialEq, Debug)]
+    #[repr(align(32))]
+    struct Wide {
+        a: u128,
+    }
+    let mut arena = Arena::<Rootable![Vec<(Gc<'_, Wide>, Gc<'_, u8>)>]>::new(config(), |_| Vec::new());
+    arena.mutate_root(|mc, root| {
+        for i in 0..2_000u32 {
+            root.push((Gc::new(mc, Wide { a: (i * 7) as u128 }), Gc::new(mc, (i * 7) as u8)));
+            Gc::new(mc, 0u8);
+        }
+    });
+    for kind in [CollectionKind::Minor, CollectionKind::Full, CollectionKind::Full] {
+        arena.collect(kind);
+        arena.mutate_root(|_, root| {
+            for (w, b) in root.iter() {
+                assert_eq!(Gc::as_ptr(*w) as usize % 32, 0);
+                assert_eq!(**b, w.a as u8);
+            }
+            let before = root.len();
+            let mut k = 0;
+            root.retain(|_| {
+                k += 1;
+                k % 2 == 0
+            });
+            assert!(root.len() < before);
+        });
+    }
+}
+
+#[test]
+fn zero_sized_types_and_empty_slices() {
+    #[derive(Trace)]
+    struct Unit;
+    let mut arena = Arena::<Rootable![(Vec<Gc<'_, Unit>>, Gc<'_, [u32]>, Gc<'_, str>)]>::new(config(), |mc| {
+        (vec![Gc::new(mc, Unit), Gc::new(mc, Unit)], mc.alloc_slice_copy(&[]), mc.alloc_str(""))
+    });
+    arena.collect_full();
+    arena.mutate(|_, (units, empty, s)| {
+        assert_eq!(units.len(), 2);
+        assert!(!Gc::ptr_eq(units[0], units[1]));
+        assert!(empty.is_empty());
+        assert_eq!(&**s, "");
+    });
+}
+
+#[test]
+fn slices_of_pointers_are_traced() {
+    let mut arena = Arena::<Rootable![Gc<'_, [Gc<'_, str>]>]>::new(config(), |mc| {
+        let strings: Vec<Gc<'_, str>> = (0..100).map(|i| mc.alloc_str(&format!("s{i}"))).collect();
+        mc.alloc_slice_copy(&strings)
+    });
+    arena.collect_minor();
+    arena.collect_full();
+    arena.mutate(|_, slice| {
+        for (i, s) in slice.iter().enumerate() {
+            assert_eq!(&**s, format!("s{i}"));
+        }
+    });
+}
