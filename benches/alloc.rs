@@ -23,7 +23,13 @@ pub fn gc_core(n: u64, config: HeapConfig) -> u64 {
         arena.mutate_root(|mc, ring| {
             let mut prev = None;
             for _ in 0..SLICE.min(n - i) {
-                let obj = Gc::new(mc, Small { value: i, next: prev });
+                let obj = Gc::new(
+                    mc,
+                    Small {
+                        value: i,
+                        next: prev,
+                    },
+                );
                 prev = Some(obj);
                 if i % 100 == 0 {
                     *ring[(i / 100) as usize % KEEP].get_mut() = Some(obj);
@@ -48,7 +54,10 @@ pub fn rc(n: u64) -> u64 {
     while i < n {
         let mut prev = None;
         for _ in 0..SLICE.min(n - i) {
-            let obj = std::rc::Rc::new(BoxSmall { value: i, _next: prev });
+            let obj = std::rc::Rc::new(BoxSmall {
+                value: i,
+                _next: prev,
+            });
             prev = Some(obj.clone());
             if i % 100 == 0 {
                 ring[(i / 100) as usize % KEEP] = Some(obj);
@@ -71,7 +80,10 @@ pub fn bumpalo(n: u64) -> u64 {
     while i < n {
         let mut prev = None;
         for _ in 0..SLICE.min(n - i) {
-            let obj: &BumpSmall<'_> = bump.alloc(BumpSmall { value: i, _next: prev });
+            let obj: &BumpSmall<'_> = bump.alloc(BumpSmall {
+                value: i,
+                _next: prev,
+            });
             prev = Some(obj);
             if i % 100 == 0 {
                 ring[(i / 100) as usize % KEEP] = Some(obj);

@@ -26,11 +26,23 @@ struct Node<'gc> {
 
 fn bottom_up<'gc>(mc: &Mutation<'gc>, depth: u32) -> Gc<'gc, Node<'gc>> {
     if depth == 0 {
-        Gc::new(mc, Node { left: None, right: None })
+        Gc::new(
+            mc,
+            Node {
+                left: None,
+                right: None,
+            },
+        )
     } else {
         let left = bottom_up(mc, depth - 1);
         let right = bottom_up(mc, depth - 1);
-        Gc::new(mc, Node { left: Some(left), right: Some(right) })
+        Gc::new(
+            mc,
+            Node {
+                left: Some(left),
+                right: Some(right),
+            },
+        )
     }
 }
 
@@ -68,9 +80,15 @@ struct BoxNode {
 
 fn box_bottom_up(depth: u32) -> Box<BoxNode> {
     if depth == 0 {
-        Box::new(BoxNode { left: None, right: None })
+        Box::new(BoxNode {
+            left: None,
+            right: None,
+        })
     } else {
-        Box::new(BoxNode { left: Some(box_bottom_up(depth - 1)), right: Some(box_bottom_up(depth - 1)) })
+        Box::new(BoxNode {
+            left: Some(box_bottom_up(depth - 1)),
+            right: Some(box_bottom_up(depth - 1)),
+        })
     }
 }
 
@@ -92,4 +110,47 @@ pub fn boxed(max_depth: u32) -> u64 {
         }
     }
     sum + box_check(&long_lived)
+}
+
+struct BumpNode<'b> {
+    left: Option<&'b BumpNode<'b>>,
+    right: Option<&'b BumpNode<'b>>,
+}
+
+fn bump_bottom_up(bump: &bumpalo::Bump, depth: u32) -> &BumpNode<'_> {
+    if depth == 0 {
+        bump.alloc(BumpNode {
+            left: None,
+            right: None,
+        })
+    } else {
+        let left = bump_bottom_up(bump, depth - 1);
+        let right = bump_bottom_up(bump, depth - 1);
+        bump.alloc(BumpNode {
+            left: Some(left),
+            right: Some(right),
+        })
+    }
+}
+
+fn bump_check(node: &BumpNode<'_>) -> u64 {
+    1 + match (node.left, node.right) {
+        (Some(l), Some(r)) => bump_check(l) + bump_check(r),
+        _ => 0,
+    }
+}
+
+/// binary-trees with bumpalo: every tree in one arena that is never freed, the upper bound on
+/// allocation speed (and the lower bound on nothing else: it keeps everything).
+pub fn bumpalo(max_depth: u32) -> u64 {
+    let max_depth = max_depth.max(MIN_DEPTH + 2);
+    let bump = bumpalo::Bump::new();
+    let mut sum = bump_check(bump_bottom_up(&bump, max_depth + 1));
+    let long_lived = bump_bottom_up(&bump, max_depth);
+    for depth in (MIN_DEPTH..=max_depth).step_by(2) {
+        for _ in 0..1u64 << (max_depth - depth + MIN_DEPTH) {
+            sum += bump_check(bump_bottom_up(&bump, depth));
+        }
+    }
+    sum + bump_check(long_lived)
 }

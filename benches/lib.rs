@@ -2,5 +2,5 @@
 //! gc-core and for a baseline in the same run (`Box`, bumpalo), each returning a checksum the
 //! callers compare, so that every implementation provably does the same work.
 
-pub mod binary_trees;
 pub mod alloc;
+pub mod binary_trees;

@@ -13,9 +13,13 @@ fn bench(c: &mut Criterion) {
     assert_eq!(alloc::rc(N), expected);
     let mut group = c.benchmark_group("alloc_small");
     group.throughput(Throughput::Elements(N));
-    group.bench_function(BenchmarkId::new("gc-core", N), |b| b.iter(|| alloc::gc_core(N, HeapConfig::default())));
+    group.bench_function(BenchmarkId::new("gc-core", N), |b| {
+        b.iter(|| alloc::gc_core(N, HeapConfig::default()))
+    });
     group.bench_function(BenchmarkId::new("rc", N), |b| b.iter(|| alloc::rc(N)));
-    group.bench_function(BenchmarkId::new("bumpalo", N), |b| b.iter(|| alloc::bumpalo(N)));
+    group.bench_function(BenchmarkId::new("bumpalo", N), |b| {
+        b.iter(|| alloc::bumpalo(N))
+    });
     group.finish();
 }
 

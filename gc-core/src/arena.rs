@@ -114,7 +114,8 @@ where
         let root = ManuallyDrop::new(root);
         // SAFETY: `Root<'gc, R>` and `Root<'static, R>` differ only in a lifetime: same
         // layout. From now on the root is only reached through `mutate`, which rebrands it.
-        let root = unsafe { std::ptr::read(&*root as *const Root<'_, R> as *const Root<'static, R>) };
+        let root =
+            unsafe { std::ptr::read(&*root as *const Root<'_, R> as *const Root<'static, R>) };
         Ok(Arena {
             heap,
             root: ManuallyDrop::new(root),
@@ -176,7 +177,11 @@ where
     /// Runs a collection of the given kind.
     pub fn collect(&mut self, kind: CollectionKind) {
         let root = &mut *self.root;
-        collector::collect(&mut self.heap, &mut |t: &mut Tracer<'_>| trace_root(root, t), kind)
+        collector::collect(
+            &mut self.heap,
+            &mut |t: &mut Tracer<'_>| trace_root(root, t),
+            kind,
+        )
     }
 
     /// A snapshot of the statistics.
@@ -189,7 +194,8 @@ where
         stats.old_blocks = state.old.blocks.len();
         stats.large_objects = state.los.objects.len();
         stats.large_bytes = state.los.bytes;
-        stats.committed = self.heap.nursery.committed() + state.old.committed_bytes() + state.los.bytes;
+        stats.committed =
+            self.heap.nursery.committed() + state.old.committed_bytes() + state.los.bytes;
         stats
     }
 
@@ -203,15 +209,23 @@ where
     /// object into the nursery is remembered.
     pub fn verify(&mut self) -> Result<(), VerifyError> {
         let root = &mut *self.root;
-        verify::check(&mut self.heap, &mut |t: &mut Tracer<'_>| trace_root(root, t), Phase::Standalone)
-            .map(|_| ())
+        verify::check(
+            &mut self.heap,
+            &mut |t: &mut Tracer<'_>| trace_root(root, t),
+            Phase::Standalone,
+        )
+        .map(|_| ())
     }
 
     /// Measures the heap by walking everything reachable: live objects and bytes, and the old
     /// generation's fragmentation at this moment.
     pub fn census(&mut self) -> Census {
         let root = &mut *self.root;
-        match verify::check(&mut self.heap, &mut |t: &mut Tracer<'_>| trace_root(root, t), Phase::Standalone) {
+        match verify::check(
+            &mut self.heap,
+            &mut |t: &mut Tracer<'_>| trace_root(root, t),
+            Phase::Standalone,
+        ) {
             Ok(census) => census,
             Err(err) => panic!("gc-core: the heap is corrupt: {err}"),
         }
@@ -258,6 +272,8 @@ where
     for<'a> Root<'a, R>: Sized,
 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Arena").field("heap", &self.heap.id).finish_non_exhaustive()
+        f.debug_struct("Arena")
+            .field("heap", &self.heap.id)
+            .finish_non_exhaustive()
     }
 }

@@ -29,7 +29,7 @@ impl<T: ?Sized> Write<T> {
 
     /// The plain reference, giving up write access.
     #[inline(always)]
-    pub fn as_ref(&self) -> &T {
+    pub fn as_inner(&self) -> &T {
         &self.inner
     }
 }
@@ -58,9 +58,9 @@ impl<T> Write<Option<T>> {
 }
 
 impl<T> Write<[T]> {
-    /// Projects onto one element of a slice.
+    /// Projects onto one element of a slice. Panics if `i` is out of bounds.
     #[inline(always)]
-    pub fn index(&self, i: usize) -> &Write<T> {
+    pub fn at(&self, i: usize) -> &Write<T> {
         // SAFETY: the barrier that covers the slice covers its elements.
         unsafe { Write::assume(&self.inner[i]) }
     }
@@ -95,7 +95,9 @@ impl<T> Write<[T]> {
 macro_rules! field {
     ($write:expr, $type:path, $field:tt) => {{
         let write: &$crate::Write<$type> = $write;
-        let $type { $field: ref field, .. } = *$crate::Write::as_ref(write);
+        let $type {
+            $field: ref field, ..
+        } = *$crate::Write::as_inner(write);
         // SAFETY: the field belongs to the object the barrier ran for, reached without any
         // dereference, and the result lives no longer than `write`.
         unsafe { $crate::Write::assume(field) }

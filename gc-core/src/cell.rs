@@ -63,7 +63,7 @@ impl<T: ?Sized> Write<Lock<T>> {
     /// The underlying `Cell`, free to mutate: the barrier has run.
     #[inline(always)]
     pub fn unlock(&self) -> &Cell<T> {
-        &self.as_ref().cell
+        &self.as_inner().cell
     }
 }
 
@@ -167,7 +167,7 @@ impl<T: ?Sized> Write<RefLock<T>> {
     /// The underlying `RefCell`, free to mutate: the barrier has run.
     #[inline(always)]
     pub fn unlock(&self) -> &RefCell<T> {
-        &self.as_ref().cell
+        &self.as_inner().cell
     }
 
     /// Borrows the value mutably. Panics if it is borrowed.

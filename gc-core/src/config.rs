@@ -160,12 +160,16 @@ impl HeapConfigBuilder {
             });
         }
         let page = crate::sys::page_size();
-        c.nursery_size = c
-            .nursery_size
-            .checked_next_multiple_of(page)
-            .ok_or(ConfigError::NurseryTooLarge { size: c.nursery_size })?;
+        c.nursery_size =
+            c.nursery_size
+                .checked_next_multiple_of(page)
+                .ok_or(ConfigError::NurseryTooLarge {
+                    size: c.nursery_size,
+                })?;
         if c.nursery_size > isize::MAX as usize / 4 {
-            return Err(ConfigError::NurseryTooLarge { size: c.nursery_size });
+            return Err(ConfigError::NurseryTooLarge {
+                size: c.nursery_size,
+            });
         }
         if c.nursery_reserve < c.nursery_size {
             return Err(ConfigError::NurseryReserveTooSmall {
@@ -174,9 +178,7 @@ impl HeapConfigBuilder {
             });
         }
         if !c.block_size.is_power_of_two() {
-            return Err(ConfigError::BlockSizeNotPowerOfTwo {
-                size: c.block_size,
-            });
+            return Err(ConfigError::BlockSizeNotPowerOfTwo { size: c.block_size });
         }
         if !(MIN_BLOCK..=MAX_BLOCK).contains(&c.block_size) {
             return Err(ConfigError::BlockSizeOutOfRange {

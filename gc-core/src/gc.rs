@@ -70,6 +70,7 @@ impl<'gc, T: Trace + 'gc> Gc<'gc, T> {
 impl<'gc, T: ?Sized + GcObject + 'gc> Gc<'gc, T> {
     /// The object, for the whole `mutate` call (a plain `Deref` borrows only the `Gc`).
     #[inline(always)]
+    #[allow(clippy::should_implement_trait)] // `AsRef` is implemented too; this one keeps `'gc`.
     pub fn as_ref(self) -> &'gc T {
         // SAFETY: a `Gc<'gc, T>` designates a live `T` for all of `'gc`: no collection runs
         // during a `mutate` call, and objects change only through interior mutability.

@@ -110,7 +110,12 @@ impl Heap {
 
     #[cold]
     #[inline(never)]
-    fn alloc_slow(&self, info: &'static TypeInfo, size: usize, header: &'static TypeInfo) -> ObjPtr {
+    fn alloc_slow(
+        &self,
+        info: &'static TypeInfo,
+        size: usize,
+        header: &'static TypeInfo,
+    ) -> ObjPtr {
         if (size <= MIN_LARGE_OBJECT_THRESHOLD || size <= self.large_threshold)
             && self.nursery.extend(size + info.align)
         {
@@ -139,12 +144,10 @@ impl Heap {
             *obj.as_ptr().add(1) = len;
             obj.set_header(header_word(info, flags));
         }
-        if info.drop.is_some() {
-            if self.nursery.contains(obj.addr()) {
-                self.nursery.push_drop(obj);
-            }
-            // Old-generation blocks were flagged by `alloc_outside_nursery`; large objects
-            // are swept by their header.
+        // Old-generation blocks were flagged by `alloc_outside_nursery`; large objects are
+        // swept by their header.
+        if info.drop.is_some() && self.nursery.contains(obj.addr()) {
+            self.nursery.push_drop(obj);
         }
     }
 

@@ -6,7 +6,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use common::{config, DropCounter, DropToken};
 use gc_core::{
-    field, Arena, CollectionKind, ConfigError, Gc, Handle, HeapConfig, Lock, RefLock, Rootable, Trace,
+    field, Arena, CollectionKind, ConfigError, Gc, Handle, HeapConfig, Lock, RefLock, Rootable,
+    Trace,
 };
 
 #[derive(Trace, Debug)]
@@ -22,7 +23,10 @@ fn gc_is_copy_deref_and_forwards_formatting() {
         let n = Gc::new(mc, 42u32);
         let m = n;
         assert_eq!(*n + *m, 84);
-        assert_eq!(format!("{n} {n:?} {:?}", mc.alloc_str("hi")), "42 42 \"hi\"");
+        assert_eq!(
+            format!("{n} {n:?} {:?}", mc.alloc_str("hi")),
+            "42 42 \"hi\""
+        );
         assert!(Gc::ptr_eq(n, m));
         let other = Gc::new(mc, 42u32);
         assert!(!Gc::ptr_eq(n, other));
@@ -43,11 +47,23 @@ fn gc_is_copy_deref_and_forwards_formatting() {
 #[test]
 fn lock_and_reflock_mutation_through_the_barrier() {
     let mut arena = Arena::<Rootable![Gc<'_, Pair<'_>>]>::new(config(), |mc| {
-        Gc::new(mc, Pair { name: mc.alloc_str("a"), other: Lock::new(None) })
+        Gc::new(
+            mc,
+            Pair {
+                name: mc.alloc_str("a"),
+                other: Lock::new(None),
+            },
+        )
     });
     arena.collect_full(); // the pair is old
     arena.mutate(|mc, a| {
-        let b = Gc::new(mc, Pair { name: mc.alloc_str("b"), other: Lock::new(Some(*a)) });
+        let b = Gc::new(
+            mc,
+            Pair {
+                name: mc.alloc_str("b"),
+                other: Lock::new(Some(*a)),
+            },
+        );
         field!(Gc::write(mc, *a), Pair, other).set(Some(b));
     });
     arena.collect_minor();
@@ -64,12 +80,16 @@ fn lock_and_reflock_mutation_through_the_barrier() {
     arena.mutate(|mc, v| {
         v.borrow_mut(mc).push(mc.alloc_str("x"));
         Gc::write(mc, *v).borrow_mut().push(mc.alloc_str("y"));
-        Gc::write(mc, *v).unlock().borrow_mut().push(mc.alloc_str("z"));
+        Gc::write(mc, *v)
+            .unlock()
+            .borrow_mut()
+            .push(mc.alloc_str("z"));
     });
     arena.collect_minor();
     arena.mutate(|_, v| assert_eq!(v.borrow().iter().map(|s| &**s).collect::<String>(), "xyz"));
 
-    let mut arena = Arena::<Rootable![Gc<'_, Lock<u64>>]>::new(config(), |mc| Gc::new(mc, Lock::new(1)));
+    let mut arena =
+        Arena::<Rootable![Gc<'_, Lock<u64>>]>::new(config(), |mc| Gc::new(mc, Lock::new(1)));
     arena.collect_minor();
     arena.mutate(|mc, n| {
         n.set(mc, n.get() + 1);
@@ -86,15 +106,31 @@ fn handles_keep_objects_alive_and_follow_them() {
     let handles: Vec<Handle<NodeRoot>> = arena.mutate(|mc, _| {
         (0..10)
             .map(|i| {
-                let p = Gc::new(mc, Pair { name: mc.alloc_str(&format!("p{i}")), other: Lock::new(None) });
+                let p = Gc::new(
+                    mc,
+                    Pair {
+                        name: mc.alloc_str(&format!("p{i}")),
+                        other: Lock::new(None),
+                    },
+                );
                 mc.handle::<NodeRoot>(p)
             })
             .collect()
     });
-    let before: Vec<usize> = arena.mutate(|mc, _| handles.iter().map(|h| Gc::as_ptr(mc.fetch(h)) as usize).collect());
+    let before: Vec<usize> = arena.mutate(|mc, _| {
+        handles
+            .iter()
+            .map(|h| Gc::as_ptr(mc.fetch(h)) as usize)
+            .collect()
+    });
     arena.collect_minor();
     arena.collect_full();
-    let after: Vec<usize> = arena.mutate(|mc, _| handles.iter().map(|h| Gc::as_ptr(mc.fetch(h)) as usize).collect());
+    let after: Vec<usize> = arena.mutate(|mc, _| {
+        handles
+            .iter()
+            .map(|h| Gc::as_ptr(mc.fetch(h)) as usize)
+            .collect()
+    });
     assert_ne!(before, after, "the objects moved");
     arena.mutate(|mc, _| {
         for (i, h) in handles.iter().enumerate() {
@@ -106,7 +142,11 @@ fn handles_keep_objects_alive_and_follow_them() {
     let clone = handles[3].clone();
     drop(handles);
     arena.collect_full();
-    assert_eq!(arena.census().live_objects, 2, "only the cloned handle's object is left");
+    assert_eq!(
+        arena.census().live_objects,
+        2,
+        "only the cloned handle's object is left"
+    );
     arena.mutate(|mc, _| assert_eq!(&*mc.fetch(&clone).name, "p3"));
     assert!(clone.site().file().ends_with("api.rs"));
 }
@@ -117,7 +157,10 @@ fn a_handle_from_another_arena_is_refused() {
     let b = Arena::<Rootable![()]>::new(config(), |_| ());
     let h = a.mutate(|mc, _| mc.handle::<Rootable![u32]>(Gc::new(mc, 7u32)));
     let err = catch_unwind(AssertUnwindSafe(|| b.mutate(|mc, _| *mc.fetch(&h)))).unwrap_err();
-    let msg = err.downcast_ref::<String>().cloned().or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()));
+    let msg = err
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()));
     assert!(msg.unwrap().contains("other than the one that created it"));
     assert_eq!(a.mutate(|mc, _| *mc.fetch(&h)), 7);
 }
@@ -133,30 +176,48 @@ fn a_panic_inside_mutate_leaves_the_heap_usable() {
         next: Option<Gc<'gc, Tracked<'gc>>>,
     }
 
-    let mut arena = Arena::<Rootable![Gc<'_, RefLock<Vec<Gc<'_, Tracked<'_>>>>>]>::new(config(), |mc| {
-        Gc::new(mc, RefLock::new(Vec::new()))
-    });
+    let mut arena =
+        Arena::<Rootable![Gc<'_, RefLock<Vec<Gc<'_, Tracked<'_>>>>>]>::new(config(), |mc| {
+            Gc::new(mc, RefLock::new(Vec::new()))
+        });
     for round in 0..4 {
         let result = catch_unwind(AssertUnwindSafe(|| {
             arena.mutate(|mc, list| {
                 let mut list = list.borrow_mut(mc);
                 for _ in 0..100 {
                     let next = list.last().copied();
-                    list.push(Gc::new(mc, Tracked { _token: drops.token(), next }));
+                    list.push(Gc::new(
+                        mc,
+                        Tracked {
+                            _token: drops.token(),
+                            next,
+                        },
+                    ));
                 }
                 // Garbage, then a panic in the middle of a slice fill, with a borrow held.
                 let _ = mc.alloc_slice_fill_with(50, |i| {
                     if i == 25 {
                         panic!("boom in round {round}");
                     }
-                    Tracked { _token: drops.token(), next: None }
+                    Tracked {
+                        _token: drops.token(),
+                        next: None,
+                    }
                 });
             })
         }));
         assert!(result.is_err());
-        assert_eq!(drops.count(), 25 * (round + 1), "the elements made before the panic were dropped");
+        assert_eq!(
+            drops.count(),
+            25 * (round + 1),
+            "the elements made before the panic were dropped"
+        );
         arena.verify().expect("consistent after the panic");
-        arena.collect(if round % 2 == 0 { CollectionKind::Minor } else { CollectionKind::Full });
+        arena.collect(if round % 2 == 0 {
+            CollectionKind::Minor
+        } else {
+            CollectionKind::Full
+        });
         arena.mutate(|_, list| assert_eq!(list.borrow().len(), 100 * (round + 1)));
     }
     arena.mutate(|mc, list| list.borrow_mut(mc).truncate(10));
@@ -193,16 +254,36 @@ fn a_panicking_destructor_is_resumed_after_the_collection() {
 #[test]
 fn invalid_configurations_are_typed_errors() {
     let b = HeapConfig::builder;
-    assert!(matches!(b().nursery_size(0).build(), Err(ConfigError::NurseryTooSmall { .. })));
-    assert!(matches!(b().block_size(100_000).build(), Err(ConfigError::BlockSizeNotPowerOfTwo { .. })));
-    assert!(matches!(b().block_size(1024).build(), Err(ConfigError::BlockSizeOutOfRange { .. })));
     assert!(matches!(
-        b().block_size(64 * 1024).large_object_threshold(32 * 1024).build(),
+        b().nursery_size(0).build(),
+        Err(ConfigError::NurseryTooSmall { .. })
+    ));
+    assert!(matches!(
+        b().block_size(100_000).build(),
+        Err(ConfigError::BlockSizeNotPowerOfTwo { .. })
+    ));
+    assert!(matches!(
+        b().block_size(1024).build(),
+        Err(ConfigError::BlockSizeOutOfRange { .. })
+    ));
+    assert!(matches!(
+        b().block_size(64 * 1024)
+            .large_object_threshold(32 * 1024)
+            .build(),
         Err(ConfigError::ThresholdAboveBlock { .. })
     ));
-    assert!(matches!(b().large_object_threshold(8).build(), Err(ConfigError::ThresholdTooSmall { .. })));
-    assert!(matches!(b().growth_factor(1.0).build(), Err(ConfigError::GrowthFactor { .. })));
-    assert!(matches!(b().growth_factor(f64::NAN).build(), Err(ConfigError::GrowthFactor { .. })));
+    assert!(matches!(
+        b().large_object_threshold(8).build(),
+        Err(ConfigError::ThresholdTooSmall { .. })
+    ));
+    assert!(matches!(
+        b().growth_factor(1.0).build(),
+        Err(ConfigError::GrowthFactor { .. })
+    ));
+    assert!(matches!(
+        b().growth_factor(f64::NAN).build(),
+        Err(ConfigError::GrowthFactor { .. })
+    ));
     let err = b().block_size(3).build().unwrap_err();
     assert_eq!(err.to_string(), "block size 3 bytes is not a power of two");
     let ok = b().nursery_size(100_000).build().unwrap();
@@ -212,7 +293,12 @@ fn invalid_configurations_are_typed_errors() {
 
 #[test]
 fn collect_if_due_follows_the_nursery_and_the_old_generation() {
-    let config = HeapConfig::builder().nursery_size(256 * 1024).min_full_heap(1 << 20).verify(true).build().unwrap();
+    let config = HeapConfig::builder()
+        .nursery_size(256 * 1024)
+        .min_full_heap(1 << 20)
+        .verify(true)
+        .build()
+        .unwrap();
     let mut arena = Arena::<Rootable![Vec<Gc<'_, [u64; 4]>>]>::new(config, |_| Vec::new());
     assert_eq!(arena.collect_if_due(), None);
     let mut kinds = Vec::new();
@@ -233,14 +319,21 @@ fn collect_if_due_follows_the_nursery_and_the_old_generation() {
     let stats = arena.stats();
     assert!(stats.minor.count >= 10, "{stats}");
     assert!(kinds.contains(&CollectionKind::Minor));
-    assert_eq!(stats.bytes_pretenured, 0, "the pacing collects before the nursery overflows: {stats}");
+    assert_eq!(
+        stats.bytes_pretenured, 0,
+        "the pacing collects before the nursery overflows: {stats}"
+    );
     assert!(stats.bytes_allocated >= 2_000 * 40 * 40);
     arena.mutate(|_, root| assert_eq!(root.last().unwrap()[0], 1_999));
 }
 
 #[test]
 fn stress_mode_collects_at_every_safepoint() {
-    let config = HeapConfig::builder().stress(true).verify(true).build().unwrap();
+    let config = HeapConfig::builder()
+        .stress(true)
+        .verify(true)
+        .build()
+        .unwrap();
     let mut arena = Arena::<Rootable![Vec<Gc<'_, u32>>]>::new(config, |_| Vec::new());
     for i in 0..10 {
         arena.mutate_root(|mc, root| root.push(Gc::new(mc, i)));
@@ -270,5 +363,8 @@ fn statistics_describe_the_heap() {
     assert!(s.full.last > std::time::Duration::ZERO && s.full.max >= s.full.last);
     assert!(s.committed >= 64 * 1024 + 16 * 1024);
     let text = s.to_string();
-    assert!(text.contains("full collections:") && text.contains("fragmentation"), "{text}");
+    assert!(
+        text.contains("full collections:") && text.contains("fragmentation"),
+        "{text}"
+    );
 }

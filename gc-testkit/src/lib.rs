@@ -22,6 +22,7 @@ pub const LARGE_SLOTS: usize = 400;
 
 /// One step of a program.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum Op {
     /// Allocates an object with a payload and roots it in the arena root.
     Alloc {
@@ -193,14 +194,25 @@ pub fn run_with_fault(ops: &[Op], config: HeapConfig, fault: Option<Fault>) -> R
                 let id = model.next_id;
                 model.next_id += 1;
                 let slots = if large { LARGE_SLOTS } else { SMALL_SLOTS };
-                model.objects.insert(id, ModelObj { payload, edges: vec![None; slots] });
+                model.objects.insert(
+                    id,
+                    ModelObj {
+                        payload,
+                        edges: vec![None; slots],
+                    },
+                );
                 model.roots.push(id);
                 let log = log.clone();
                 arena.mutate_root(|mc, roots| {
                     let edges = mc.alloc_slice_fill_with(slots, |_| Lock::new(None));
                     roots.push(Gc::new(
                         mc,
-                        Obj { id, payload: Lock::new(payload), edges, _token: Token { id, log } },
+                        Obj {
+                            id,
+                            payload: Lock::new(payload),
+                            edges,
+                            _token: Token { id, log },
+                        },
                     ));
                 });
                 Ok(())
@@ -209,11 +221,25 @@ pub fn run_with_fault(ops: &[Op], config: HeapConfig, fault: Option<Fault>) -> R
                 for _ in 0..count {
                     let id = model.next_id;
                     model.next_id += 1;
-                    model.objects.insert(id, ModelObj { payload: 0, edges: vec![None; SMALL_SLOTS] });
+                    model.objects.insert(
+                        id,
+                        ModelObj {
+                            payload: 0,
+                            edges: vec![None; SMALL_SLOTS],
+                        },
+                    );
                     let log = log.clone();
                     arena.mutate(|mc, _| {
                         let edges = mc.alloc_slice_fill_with(SMALL_SLOTS, |_| Lock::new(None));
-                        Gc::new(mc, Obj { id, payload: Lock::new(0), edges, _token: Token { id, log } });
+                        Gc::new(
+                            mc,
+                            Obj {
+                                id,
+                                payload: Lock::new(0),
+                                edges,
+                                _token: Token { id, log },
+                            },
+                        );
                     });
                 }
                 Ok(())
@@ -228,9 +254,10 @@ pub fn run_with_fault(ops: &[Op], config: HeapConfig, fault: Option<Fault>) -> R
                         let (source, target) = (objs[&from], objs[&to]);
                         if fault == Some(Fault::UnbarrieredLink) {
                             // SAFETY: not safe at all: this is the injected bug.
-                            unsafe { gc_core::Write::assume(&source.edges[slot]) }.set(Some(target));
+                            unsafe { gc_core::Write::assume(&source.edges[slot]) }
+                                .set(Some(target));
                         } else {
-                            Gc::write(mc, source.edges).index(slot).set(Some(target));
+                            Gc::write(mc, source.edges).at(slot).set(Some(target));
                         }
                         Ok(())
                     })
@@ -244,7 +271,7 @@ pub fn run_with_fault(ops: &[Op], config: HeapConfig, fault: Option<Fault>) -> R
                     edges[slot] = None;
                     arena.mutate(|mc, roots| {
                         let objs = heap_objects(mc, roots, &handles)?;
-                        Gc::write(mc, objs[&from].edges).index(slot).set(None);
+                        Gc::write(mc, objs[&from].edges).at(slot).set(None);
                         Ok(())
                     })
                 }
@@ -275,7 +302,8 @@ pub fn run_with_fault(ops: &[Op], config: HeapConfig, fault: Option<Fault>) -> R
                 Some(id) => {
                     model.handles.push(id);
                     let handle = arena.mutate(|mc, roots| {
-                        heap_objects(mc, roots, &handles).map(|objs| mc.handle::<ObjRoot>(objs[&id]))
+                        heap_objects(mc, roots, &handles)
+                            .map(|objs| mc.handle::<ObjRoot>(objs[&id]))
                     })?;
                     handles.push(handle);
                     Ok(())
@@ -311,21 +339,32 @@ pub fn run_with_fault(ops: &[Op], config: HeapConfig, fault: Option<Fault>) -> R
             }
             Op::IfDue => {
                 let kind = arena.collect_if_due();
-                check(&arena, &model, &handles, &log, kind == Some(CollectionKind::Full))
+                check(
+                    &arena,
+                    &model,
+                    &handles,
+                    &log,
+                    kind == Some(CollectionKind::Full),
+                )
             }
         };
         result.map_err(|e| format!("step {step} ({op:?}): {e}"))?;
     }
 
     arena.collect(CollectionKind::Full);
-    check(&arena, &model, &handles, &log, true).map_err(|e| format!("final full collection: {e}"))?;
+    check(&arena, &model, &handles, &log, true)
+        .map_err(|e| format!("final full collection: {e}"))?;
     drop(handles);
     drop(arena);
     let log = log.borrow();
     for id in 0..model.next_id {
         match log.get(&id) {
             Some(1) => {}
-            other => return Err(format!("object {id} dropped {other:?} times in all (expected once)")),
+            other => {
+                return Err(format!(
+                    "object {id} dropped {other:?} times in all (expected once)"
+                ))
+            }
         }
     }
     Ok(())
@@ -355,7 +394,9 @@ where
     if after_full {
         for &id in model.objects.keys() {
             if !reachable.contains(&id) && !log.contains_key(&id) {
-                return Err(format!("object {id} is unreachable but survived a full collection"));
+                return Err(format!(
+                    "object {id} is unreachable but survived a full collection"
+                ));
             }
         }
     }
@@ -369,16 +410,26 @@ where
         for (id, obj) in &objs {
             let expected = &model.objects[id];
             if obj.payload.get() != expected.payload {
-                return Err(format!("object {id}: payload {} != {}", obj.payload.get(), expected.payload));
+                return Err(format!(
+                    "object {id}: payload {} != {}",
+                    obj.payload.get(),
+                    expected.payload
+                ));
             }
             let edges: Vec<Option<u64>> = obj.edges.iter().map(|e| e.get().map(|t| t.id)).collect();
             if edges != expected.edges {
-                return Err(format!("object {id}: edges {edges:?} != {:?}", expected.edges));
+                return Err(format!(
+                    "object {id}: edges {edges:?} != {:?}",
+                    expected.edges
+                ));
             }
         }
         let root_ids: Vec<u64> = roots.iter().map(|r| r.id).collect();
         if root_ids != model.roots {
-            return Err(format!("root holds {root_ids:?}, the model {:?}", model.roots));
+            return Err(format!(
+                "root holds {root_ids:?}, the model {:?}",
+                model.roots
+            ));
         }
         Ok(())
     })

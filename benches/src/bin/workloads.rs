@@ -11,7 +11,9 @@ fn main() {
     let (workload, size) = match args.as_slice() {
         [_, w, s, ..] => (w.as_str(), s.parse::<u64>().expect("size")),
         _ => {
-            eprintln!("usage: workloads (binary-trees DEPTH | box-binary-trees DEPTH | alloc N) [impl]");
+            eprintln!(
+                "usage: workloads (binary-trees DEPTH | box-binary-trees DEPTH | alloc N) [impl]"
+            );
             std::process::exit(64);
         }
     };
@@ -23,12 +25,17 @@ fn main() {
             (sum, Some(stats))
         }
         "box-binary-trees" => (binary_trees::boxed(size as u32), None),
+        "bumpalo-binary-trees" => (binary_trees::bumpalo(size as u32), None),
         "alloc" => (alloc::gc_core(size, HeapConfig::default()), None),
         other => panic!("unknown workload {other}"),
     };
     let wall = start.elapsed();
     let (_, peak) = gc_core::memory_usage().unwrap_or((0, 0));
-    println!("{workload} {size}: checksum {checksum}, wall {:.3} s, peak RSS {} MiB", wall.as_secs_f64(), peak >> 20);
+    println!(
+        "{workload} {size}: checksum {checksum}, wall {:.3} s, peak RSS {} MiB",
+        wall.as_secs_f64(),
+        peak >> 20
+    );
     if let Some(stats) = stats {
         println!("{stats}");
     }

@@ -19,8 +19,12 @@ struct Town<'gc> {
 
 fn befriend<'gc>(mc: &gc_core::Mutation<'gc>, a: Gc<'gc, Person<'gc>>, b: Gc<'gc, Person<'gc>>) {
     // `Gc::write` runs the write barrier; `field!` projects the permission onto one field.
-    field!(Gc::write(mc, a), Person, friends).borrow_mut().push(b);
-    field!(Gc::write(mc, b), Person, friends).borrow_mut().push(a);
+    field!(Gc::write(mc, a), Person, friends)
+        .borrow_mut()
+        .push(b);
+    field!(Gc::write(mc, b), Person, friends)
+        .borrow_mut()
+        .push(a);
 }
 
 fn section(title: &str) {
@@ -28,13 +32,21 @@ fn section(title: &str) {
 }
 
 fn main() {
-    let mut arena = Arena::<Rootable![Town<'_>]>::new(HeapConfig::default(), |_| Town { people: Vec::new() });
+    let mut arena =
+        Arena::<Rootable![Town<'_>]>::new(HeapConfig::default(), |_| Town { people: Vec::new() });
 
     section("a town of 200,000 people, each with friends in a ring and a best friend");
     arena.mutate_root(|mc, town| {
         for i in 0..200_000 {
             let name = mc.alloc_str(&format!("person-{i}"));
-            let person = Gc::new(mc, Person { name, friends: RefLock::new(Vec::new()), best_friend: Lock::new(None) });
+            let person = Gc::new(
+                mc,
+                Person {
+                    name,
+                    friends: RefLock::new(Vec::new()),
+                    best_friend: Lock::new(None),
+                },
+            );
             town.people.push(person);
         }
         let n = town.people.len();

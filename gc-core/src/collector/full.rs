@@ -38,7 +38,10 @@ impl Marker {
     pub(crate) fn visit(&mut self, obj: ObjPtr) {
         // SAFETY: a pointer held by a live object designates a live object.
         let word = unsafe { obj.header() };
-        debug_assert!(word & FORWARDED == 0, "marking reached a forwarded object {obj:?}");
+        debug_assert!(
+            word & FORWARDED == 0,
+            "marking reached a forwarded object {obj:?}"
+        );
         // SAFETY: not forwarded: the word holds the type.
         let info = unsafe { type_info_of_word(word) };
         if word & LARGE != 0 {
@@ -87,7 +90,11 @@ pub(crate) struct FullOutcome {
     pub(crate) fragmentation_after: f64,
 }
 
-pub(crate) fn collect(heap: &mut Heap, roots: RootTracer<'_>, panics: &mut DropPanics) -> FullOutcome {
+pub(crate) fn collect(
+    heap: &mut Heap,
+    roots: RootTracer<'_>,
+    panics: &mut DropPanics,
+) -> FullOutcome {
     let state = heap.state.get_mut();
     debug_assert!(heap.nursery.used() == 0 && state.remembered.is_empty());
     let geom = state.old.geom;
@@ -105,12 +112,16 @@ pub(crate) fn collect(heap: &mut Heap, roots: RootTracer<'_>, panics: &mut DropP
     roots(&mut tracer);
     state.handles.trace(&mut tracer);
     loop {
-        let Mode::Mark(marker) = &mut tracer.mode else { unreachable!() };
+        let Mode::Mark(marker) = &mut tracer.mode else {
+            unreachable!()
+        };
         let Some(obj) = marker.stack.pop() else { break };
         // SAFETY: a marked, live object; the collector owns the heap.
         unsafe { trace_object(obj, obj.type_info(), &mut tracer) };
     }
-    let Mode::Mark(marker) = tracer.mode else { unreachable!() };
+    let Mode::Mark(marker) = tracer.mode else {
+        unreachable!()
+    };
     state.stack = marker.stack;
 
     let mut holes = 0;
@@ -264,7 +275,11 @@ pub(crate) fn collect(heap: &mut Heap, roots: RootTracer<'_>, panics: &mut DropP
         Some(last) => {
             // SAFETY: our block.
             unsafe { last.meta().top = dest_cursor };
-            blocks.iter().position(|&b| b == last).expect("destination is one of ours") + 1
+            blocks
+                .iter()
+                .position(|&b| b == last)
+                .expect("destination is one of ours")
+                + 1
         }
         None => {
             if let Some(&first) = blocks.first() {
@@ -292,7 +307,11 @@ pub(crate) fn collect(heap: &mut Heap, roots: RootTracer<'_>, panics: &mut DropP
     FullOutcome {
         live: live_in_blocks + live_large,
         fragmentation_before,
-        fragmentation_after: if live_in_blocks == 0 { 0.0 } else { ratio(padding, kept_capacity) },
+        fragmentation_after: if live_in_blocks == 0 {
+            0.0
+        } else {
+            ratio(padding, kept_capacity)
+        },
     }
 }
 

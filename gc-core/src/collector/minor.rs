@@ -46,11 +46,17 @@ impl Evacuator<'_> {
         let copy = self
             .old
             .alloc(size, info.payload_offset(), info.align)
-            .unwrap_or_else(|err| fatal(format_args!("out of memory promoting {size} bytes: {err}")));
+            .unwrap_or_else(|err| {
+                fatal(format_args!("out of memory promoting {size} bytes: {err}"))
+            });
         // SAFETY: `copy` is fresh old-generation space of `size` bytes, `obj` is `size` bytes of
         // nursery; they do not overlap. The old header becomes the forwarding word.
         unsafe {
-            std::ptr::copy_nonoverlapping(obj.as_ptr().cast::<u8>(), copy.as_ptr().cast::<u8>(), size);
+            std::ptr::copy_nonoverlapping(
+                obj.as_ptr().cast::<u8>(),
+                copy.as_ptr().cast::<u8>(),
+                size,
+            );
             obj.set_header(copy.addr() | FORWARDED);
         }
         if info.trace.is_some() {
@@ -106,7 +112,9 @@ pub(crate) fn collect(heap: &mut Heap, roots: RootTracer<'_>, panics: &mut DropP
     }
     drain(&mut tracer);
 
-    let Mode::Minor(evacuator) = tracer.mode else { unreachable!() };
+    let Mode::Minor(evacuator) = tracer.mode else {
+        unreachable!()
+    };
     state.stack = evacuator.stack;
     let promoted = evacuator.promoted;
 
@@ -132,8 +140,12 @@ pub(crate) fn collect(heap: &mut Heap, roots: RootTracer<'_>, panics: &mut DropP
 /// Scans the evacuated objects until no more are left.
 fn drain(tracer: &mut Tracer<'_>) {
     loop {
-        let Mode::Minor(evacuator) = &mut tracer.mode else { unreachable!() };
-        let Some(obj) = evacuator.stack.pop() else { break };
+        let Mode::Minor(evacuator) = &mut tracer.mode else {
+            unreachable!()
+        };
+        let Some(obj) = evacuator.stack.pop() else {
+            break;
+        };
         // SAFETY: a fresh copy of a live object, in the old generation.
         unsafe { trace_object(obj, obj.type_info(), tracer) };
     }

@@ -78,7 +78,11 @@ pub(crate) type RootTracer<'r> = &'r mut dyn FnMut(&mut Tracer<'_>);
 /// # Safety
 /// `obj` is a live object of type `info` whose payload the tracer may rewrite.
 #[inline(always)]
-pub(crate) unsafe fn trace_object(obj: ObjPtr, info: &crate::raw::TypeInfo, tracer: &mut Tracer<'_>) {
+pub(crate) unsafe fn trace_object(
+    obj: ObjPtr,
+    info: &crate::raw::TypeInfo,
+    tracer: &mut Tracer<'_>,
+) {
     if let Some(trace) = info.trace {
         // SAFETY: precondition.
         unsafe { trace(obj, tracer) }
@@ -150,7 +154,8 @@ pub(crate) fn due(heap: &mut Heap) -> Option<CollectionKind> {
     let allocated = nursery_used + state.debt;
     let since_check = allocated.saturating_sub(state.pacing.allocated_at_last_check);
     state.pacing.allocated_at_last_check = allocated;
-    state.pacing.slice_estimate = since_check.max(state.pacing.slice_estimate - state.pacing.slice_estimate / 8);
+    state.pacing.slice_estimate =
+        since_check.max(state.pacing.slice_estimate - state.pacing.slice_estimate / 8);
 
     let old_size = state.old.used_bytes() + state.los.bytes;
     if old_size >= state.full_threshold {
@@ -158,7 +163,8 @@ pub(crate) fn due(heap: &mut Heap) -> Option<CollectionKind> {
     }
     let overflowed = state.old.overflowed();
     let remaining = nursery_size.saturating_sub(nursery_used);
-    if overflowed || remaining == 0 || remaining < state.pacing.slice_estimate.min(nursery_size / 2) {
+    if overflowed || remaining == 0 || remaining < state.pacing.slice_estimate.min(nursery_size / 2)
+    {
         return Some(CollectionKind::Minor);
     }
     None

@@ -24,7 +24,9 @@ use bitvec::prelude::*;
 use super::census::Census;
 use crate::collector::{Mode, RootTracer};
 use crate::heap::Heap;
-use crate::raw::{type_info_of_word, ObjPtr, TypeInfo, FLAGS, FORWARDED, LARGE, MAGIC, MARKED, REMEMBERED};
+use crate::raw::{
+    type_info_of_word, ObjPtr, TypeInfo, FLAGS, FORWARDED, LARGE, MAGIC, MARKED, REMEMBERED,
+};
 use crate::space::block::Geometry;
 use crate::trace::{Label, Tracer};
 
@@ -50,7 +52,11 @@ impl VerifyError {
 
 impl fmt::Display for VerifyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "heap verification found {} problem(s):", self.problems.len())?;
+        writeln!(
+            f,
+            "heap verification found {} problem(s):",
+            self.problems.len()
+        )?;
         for problem in self.problems.iter().take(20) {
             writeln!(f, "  {problem}")?;
         }
@@ -153,7 +159,9 @@ impl Checker {
             }
             if self.phase == Phase::AfterCollection {
                 let path = self.describe_path();
-                self.problem(format_args!("{path} -> {addr:#x}: points into the nursery after a collection"));
+                self.problem(format_args!(
+                    "{path} -> {addr:#x}: points into the nursery after a collection"
+                ));
             }
             if let Source::Object {
                 must_not_point_young: true,
@@ -183,13 +191,19 @@ impl Checker {
             first_visit = !std::mem::replace(visited, true);
         } else {
             let path = self.describe_path();
-            return self.problem(format_args!("{path} -> {addr:#x}: dangling: not an object of this heap"));
+            return self.problem(format_args!(
+                "{path} -> {addr:#x}: dangling: not an object of this heap"
+            ));
         }
         if first_visit {
             // SAFETY: indexed above as the start of a parsed object.
             let size = unsafe { target.size() };
-            self.census.record(space == Space::Nursery, space == Space::Old, size);
-            if let Some(block) = (space == Space::Old).then(|| self.blocks.get_mut(&(addr & !(self.geom.size - 1)))).flatten() {
+            self.census
+                .record(space == Space::Nursery, space == Space::Old, size);
+            if let Some(block) = (space == Space::Old)
+                .then(|| self.blocks.get_mut(&(addr & !(self.geom.size - 1))))
+                .flatten()
+            {
                 block.live += size;
             }
             self.stack.push(target);
@@ -218,7 +232,9 @@ unsafe fn parse(
         // SAFETY: readable.
         let word = unsafe { obj.header() };
         let bad = |problems: &mut Vec<String>, why: &str| {
-            problems.push(format!("{what}: object at {at:#x} has a bad header {word:#x}: {why}"));
+            problems.push(format!(
+                "{what}: object at {at:#x} has a bad header {word:#x}: {why}"
+            ));
         };
         if word & FORWARDED != 0 {
             return bad(problems, "forwarded (or zapped) outside a collection");
@@ -248,7 +264,11 @@ unsafe fn parse(
 }
 
 /// Verifies the heap; returns the census of what is reachable.
-pub(crate) fn check(heap: &mut Heap, roots: RootTracer<'_>, phase: Phase) -> Result<Census, VerifyError> {
+pub(crate) fn check(
+    heap: &mut Heap,
+    roots: RootTracer<'_>,
+    phase: Phase,
+) -> Result<Census, VerifyError> {
     let nursery_start = heap.nursery.start;
     let nursery_top = heap.nursery.cursor.get();
     let nursery_words = heap.nursery.used() / 8;
@@ -260,15 +280,22 @@ pub(crate) fn check(heap: &mut Heap, roots: RootTracer<'_>, phase: Phase) -> Res
     let mut nursery_starts = bitvec![u64, Lsb0; 0; nursery_words];
     // SAFETY: `[start, top)` is the nursery's allocated part.
     unsafe {
-        parse(nursery_start, nursery_top, 0, "nursery", &mut problems, |obj, info, _| {
-            nursery_starts.set((obj.addr() - nursery_start) / 8, true);
-            (info.drop.is_some() && !listed_drops.contains(&obj)).then(|| {
-                format!(
-                    "nursery object {}@{obj:?} has a destructor but is not in the drop list",
-                    info.name()
-                )
-            })
-        })
+        parse(
+            nursery_start,
+            nursery_top,
+            0,
+            "nursery",
+            &mut problems,
+            |obj, info, _| {
+                nursery_starts.set((obj.addr() - nursery_start) / 8, true);
+                (info.drop.is_some() && !listed_drops.contains(&obj)).then(|| {
+                    format!(
+                        "nursery object {}@{obj:?} has a destructor but is not in the drop list",
+                        info.name()
+                    )
+                })
+            },
+        )
     };
 
     // Index the old generation.
@@ -281,32 +308,46 @@ pub(crate) fn check(heap: &mut Heap, roots: RootTracer<'_>, phase: Phase) -> Res
         let meta = unsafe { block.meta() };
         let data_start = block.data_start(&geom);
         if meta.top < data_start || meta.top > block.end(&geom) {
-            problems.push(format!("block {:#x}: top {:#x} outside the block", block.base(), meta.top));
+            problems.push(format!(
+                "block {:#x}: top {:#x} outside the block",
+                block.base(),
+                meta.top
+            ));
             continue;
         }
         // SAFETY: our block; read only.
         if phase != Phase::AfterCollection && unsafe { block.marks(&geom) }.any() {
-            problems.push(format!("block {:#x}: mark bits set between collections", block.base()));
+            problems.push(format!(
+                "block {:#x}: mark bits set between collections",
+                block.base()
+            ));
         }
         let mut starts = bitvec![u64, Lsb0; 0; geom.size / 8];
         let mut needs_drop_flag = false;
         // SAFETY: `[data_start, top)` is the block's object area.
         unsafe {
-            parse(data_start, meta.top, REMEMBERED, "old block", &mut problems, |obj, info, word| {
-                starts.set(block.bit(obj.addr()), true);
-                needs_drop_flag |= info.drop.is_some();
-                if word & REMEMBERED == 0 {
-                    return None;
-                }
-                remembered_seen += 1;
-                (!remembered.contains(&obj)).then(|| {
-                    format!(
-                        "old object {}@{obj:?} has its REMEMBERED bit set but is not in the \
+            parse(
+                data_start,
+                meta.top,
+                REMEMBERED,
+                "old block",
+                &mut problems,
+                |obj, info, word| {
+                    starts.set(block.bit(obj.addr()), true);
+                    needs_drop_flag |= info.drop.is_some();
+                    if word & REMEMBERED == 0 {
+                        return None;
+                    }
+                    remembered_seen += 1;
+                    (!remembered.contains(&obj)).then(|| {
+                        format!(
+                            "old object {}@{obj:?} has its REMEMBERED bit set but is not in the \
                          remembered set",
-                        info.name()
-                    )
-                })
-            })
+                            info.name()
+                        )
+                    })
+                },
+            )
         };
         if needs_drop_flag && !meta.has_drop {
             problems.push(format!(
@@ -326,6 +367,14 @@ pub(crate) fn check(heap: &mut Heap, roots: RootTracer<'_>, phase: Phase) -> Res
         );
     }
 
+    if state.old.count_used() != state.old.used_bytes() {
+        problems.push(format!(
+            "old generation: {} bytes used in its blocks, but the counter says {}",
+            state.old.count_used(),
+            state.old.used_bytes()
+        ));
+    }
+
     // Index the large objects.
     let mut large = HashMap::new();
     for object in &state.los.objects {
@@ -338,13 +387,17 @@ pub(crate) fn check(heap: &mut Heap, roots: RootTracer<'_>, phase: Phase) -> Res
         }
         // SAFETY: checked not forwarded.
         if unsafe { type_info_of_word(word) }.magic != MAGIC {
-            problems.push(format!("large object {obj:?} has a bad type pointer {word:#x}"));
+            problems.push(format!(
+                "large object {obj:?} has a bad type pointer {word:#x}"
+            ));
             continue;
         }
         if word & REMEMBERED != 0 {
             remembered_seen += 1;
             if !remembered.contains(&obj) {
-                problems.push(format!("large object {obj:?} is REMEMBERED but not in the remembered set"));
+                problems.push(format!(
+                    "large object {obj:?} is REMEMBERED but not in the remembered set"
+                ));
             }
         }
         large.insert(obj.addr(), false);
@@ -395,7 +448,10 @@ pub(crate) fn check(heap: &mut Heap, roots: RootTracer<'_>, phase: Phase) -> Res
         // SAFETY: parsed: not forwarded.
         let info = unsafe { type_info_of_word(word) };
         let old = !(obj.addr() >= nursery_start && obj.addr() < nursery_top);
-        let in_overflow = checker.overflow.iter().any(|&(s, e)| obj.addr() >= s && obj.addr() < e);
+        let in_overflow = checker
+            .overflow
+            .iter()
+            .any(|&(s, e)| obj.addr() >= s && obj.addr() < e);
         checker.source = Source::Object {
             obj,
             name: info.name(),
@@ -409,7 +465,13 @@ pub(crate) fn check(heap: &mut Heap, roots: RootTracer<'_>, phase: Phase) -> Res
     }
 
     let mut census = checker.census;
-    census.finish(checker.blocks.values().map(|b| (b.live, b.top - b.data_start)), geom.capacity());
+    census.finish(
+        checker
+            .blocks
+            .values()
+            .map(|b| (b.live, b.top - b.data_start)),
+        geom.capacity(),
+    );
     if checker.problems.is_empty() {
         Ok(census)
     } else {

@@ -86,9 +86,21 @@ impl TypeInfo {
             object_size: HEADER + align_up(size_of::<T>(), WORD),
             elem_size: 0,
             align: align_of::<T>(),
-            trace: if T::NEEDS_TRACE { Some(trace_sized::<T>) } else { None },
-            trace_labeled: if T::NEEDS_TRACE { Some(trace_sized_labeled::<T>) } else { None },
-            drop: if needs_drop::<T>() { Some(drop_sized::<T>) } else { None },
+            trace: if T::NEEDS_TRACE {
+                Some(trace_sized::<T>)
+            } else {
+                None
+            },
+            trace_labeled: if T::NEEDS_TRACE {
+                Some(trace_sized_labeled::<T>)
+            } else {
+                None
+            },
+            drop: if needs_drop::<T>() {
+                Some(drop_sized::<T>)
+            } else {
+                None
+            },
             name: std::any::type_name::<T>,
         }
     }
@@ -100,9 +112,21 @@ impl TypeInfo {
             object_size: 0,
             elem_size: size_of::<T>(),
             align: align_of::<T>(),
-            trace: if T::NEEDS_TRACE { Some(trace_slice::<T>) } else { None },
-            trace_labeled: if T::NEEDS_TRACE { Some(trace_slice_labeled::<T>) } else { None },
-            drop: if needs_drop::<T>() { Some(drop_slice::<T>) } else { None },
+            trace: if T::NEEDS_TRACE {
+                Some(trace_slice::<T>)
+            } else {
+                None
+            },
+            trace_labeled: if T::NEEDS_TRACE {
+                Some(trace_slice_labeled::<T>)
+            } else {
+                None
+            },
+            drop: if needs_drop::<T>() {
+                Some(drop_slice::<T>)
+            } else {
+                None
+            },
             name: std::any::type_name::<[T]>,
         }
     }

@@ -21,10 +21,16 @@ pub(crate) struct LargeObjectSpace {
 impl LargeObjectSpace {
     /// Allocates room for an object of `size` bytes whose payload, `payload_offset` bytes after
     /// the header, needs `align`. The caller writes the header.
-    pub(crate) fn alloc(&mut self, size: usize, payload_offset: usize, align: usize) -> io::Result<ObjPtr> {
+    pub(crate) fn alloc(
+        &mut self,
+        size: usize,
+        payload_offset: usize,
+        align: usize,
+    ) -> io::Result<ObjPtr> {
         let align = align.max(WORD);
-        let pad = if align > WORD { align - WORD } else { 0 };
-        let layout = Layout::from_size_align(size + pad, align).map_err(|_| io::ErrorKind::OutOfMemory)?;
+        let pad = align - WORD;
+        let layout =
+            Layout::from_size_align(size + pad, align).map_err(|_| io::ErrorKind::OutOfMemory)?;
         // SAFETY: the layout has a non-zero size (every object has a header).
         let base = unsafe { alloc(layout) };
         if base.is_null() {

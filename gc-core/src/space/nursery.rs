@@ -43,7 +43,9 @@ impl Nursery {
             match sys::reserve_aligned(reserved, ALIGN) {
                 Ok(ptr) => break ptr,
                 // Address space may be limited (`ulimit -v`): settle for less room to grow.
-                Err(_) if reserved / 4 >= size => reserved = (reserved / 4).next_multiple_of(sys::page_size()),
+                Err(_) if reserved / 4 >= size => {
+                    reserved = (reserved / 4).next_multiple_of(sys::page_size())
+                }
                 Err(err) => return Err(err),
             }
         };

@@ -19,6 +19,9 @@ pub(crate) struct OldGen {
     /// Bump allocation in `blocks.last()`: `cursor` is its `top`.
     cursor: usize,
     limit: usize,
+    /// Sum over the blocks of `top - data_start`, kept up to date (the pacing reads it at
+    /// every safepoint).
+    used: usize,
     /// Ranges of objects the mutator placed here since the last minor collection (the nursery
     /// was full). They may point into the nursery without having been remembered, so the next
     /// minor collection scans them: `(first object, block)`, up to the block's top.
@@ -34,6 +37,7 @@ impl OldGen {
             free: Vec::new(),
             cursor: 0,
             limit: 0,
+            used: 0,
             overflow: Vec::new(),
             overflow_open: false,
         }
@@ -42,8 +46,16 @@ impl OldGen {
     /// Bump-allocates `size` bytes for an object whose payload at `payload_offset` needs
     /// `align`. The caller writes the header; alignment gaps are already filled.
     #[inline]
-    pub(crate) fn alloc(&mut self, size: usize, payload_offset: usize, align: usize) -> io::Result<ObjPtr> {
-        debug_assert!(size <= self.geom.capacity(), "object of {size} bytes in a block");
+    pub(crate) fn alloc(
+        &mut self,
+        size: usize,
+        payload_offset: usize,
+        align: usize,
+    ) -> io::Result<ObjPtr> {
+        debug_assert!(
+            size <= self.geom.capacity(),
+            "object of {size} bytes in a block"
+        );
         let mut start = place(self.cursor, payload_offset, align);
         if start + size > self.limit || self.blocks.is_empty() {
             self.next_block()?;
@@ -51,6 +63,7 @@ impl OldGen {
         }
         // SAFETY: `[cursor, start)` is free space of the current block.
         unsafe { fill(self.cursor, start) };
+        self.used += start + size - self.cursor;
         self.cursor = start + size;
         let block = *self.blocks.last().expect("a current block");
         // SAFETY: the block is ours and mapped; no other reference to its metadata is live.
@@ -115,6 +128,7 @@ impl OldGen {
         for block in self.blocks.split_off(keep) {
             self.release(block, zap);
         }
+        self.used = self.count_used();
         match self.blocks.last() {
             Some(&last) => {
                 // SAFETY: the block is ours and mapped.
@@ -145,6 +159,11 @@ impl OldGen {
 
     /// Bytes occupied below the tops of the blocks (objects and the holes between them).
     pub(crate) fn used_bytes(&self) -> usize {
+        self.used
+    }
+
+    /// `used_bytes` counted from the blocks (for the verifier and compaction).
+    pub(crate) fn count_used(&self) -> usize {
         self.blocks
             .iter()
             // SAFETY: the blocks are ours and mapped.
