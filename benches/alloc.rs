@@ -1,6 +1,8 @@
 //! Allocation throughput of small objects: `n` objects of 16 bytes of payload, allocated in
-//! `mutate` slices of 10,000 with `collect_if_due` between them, one in 100 kept alive in a
-//! ring of 1,000 (so minor collections have survivors to promote and old garbage builds up).
+//! `mutate` slices of 10,000 with `collect_if_due` between them. Each object points at the one
+//! allocated before it (young-to-young pointers, the common case); one in 100 is kept alive,
+//! unlinked, in a ring of 1,000 (so minor collections have survivors to promote, and the old
+//! generation fills with garbage for full collections to compact).
 
 use gc_core::{Arena, Gc, HeapConfig, Lock, Rootable, Trace};
 
@@ -47,7 +49,8 @@ struct BoxSmall {
     _next: Option<std::rc::Rc<BoxSmall>>,
 }
 
-/// The same with `Rc` (the kept objects must be shared with the chain).
+/// The same with `Rc`. (A slice's chain is freed as a whole when the slice ends, by `Rc`'s
+/// recursive drop; slices are short enough for that.)
 pub fn rc(n: u64) -> u64 {
     let mut ring: Vec<Option<std::rc::Rc<BoxSmall>>> = vec![None; KEEP];
     let mut i = 0;

@@ -154,3 +154,19 @@ pub fn bumpalo(max_depth: u32) -> u64 {
     }
     sum + bump_check(long_lived)
 }
+
+/// Builds a long-lived tree of `depth` and runs `rounds` full collections over it: the
+/// collector's marking and sliding speed on a heap that is all live. Returns the stats.
+pub fn full_collections(depth: u32, rounds: u32, config: HeapConfig) -> gc_core::Stats {
+    let mut arena = Arena::<Rootable![Option<Gc<'_, Node<'_>>>]>::new(config, |_| None);
+    arena.mutate_root(|mc, root| *root = Some(bottom_up(mc, depth)));
+    arena.collect_minor();
+    for _ in 0..rounds {
+        arena.collect_full();
+    }
+    assert_eq!(
+        arena.mutate(|_, root| check(&root.unwrap())),
+        (1u64 << (depth + 1)) - 1
+    );
+    arena.stats()
+}

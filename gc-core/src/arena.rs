@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 
-use crate::collector::{self, CollectionKind, DropPanics};
+use crate::collector::{self, CollectionKind};
 use crate::config::HeapConfig;
 use crate::debug::census::Census;
 use crate::debug::verify::{self, Phase, VerifyError};
@@ -256,14 +256,10 @@ where
     for<'a> Root<'a, R>: Sized,
 {
     fn drop(&mut self) {
-        // The root first, while every object it may reach is still in place.
+        // The root first, while every object it may reach is still in place; then the heap
+        // (a field), which runs the destructors of the objects and unmaps the spaces.
         // SAFETY: dropped once, never used again.
         unsafe { ManuallyDrop::drop(&mut self.root) };
-        let mut panics = DropPanics::default();
-        self.heap.drop_all_objects(&mut panics);
-        if !std::thread::panicking() {
-            panics.resume();
-        }
     }
 }
 

@@ -85,7 +85,10 @@ impl Heap {
         size: usize,
         header: &'static TypeInfo,
     ) -> ObjPtr {
-        if size <= MIN_LARGE_OBJECT_THRESHOLD || size <= self.large_threshold {
+        // For most types the first two comparisons are decided at compile time.
+        if (size <= MIN_LARGE_OBJECT_THRESHOLD || size <= self.large_threshold)
+            && info.align <= MAX_BLOCK_ALIGN
+        {
             let cursor = self.nursery.cursor.get();
             let start = place(cursor, info.payload_offset(), info.align);
             if start + size <= self.nursery.limit.get() {
@@ -117,6 +120,7 @@ impl Heap {
         header: &'static TypeInfo,
     ) -> ObjPtr {
         if (size <= MIN_LARGE_OBJECT_THRESHOLD || size <= self.large_threshold)
+            && info.align <= MAX_BLOCK_ALIGN
             && self.nursery.extend(size + info.align)
         {
             return self.alloc_raw(info, size, header);
@@ -210,10 +214,21 @@ impl HeapState {
     }
 }
 
-impl Heap {
+impl Drop for Heap {
     /// Runs the destructor of every object still in the heap, live or dead, each exactly once
     /// (dead old objects are dropped only by full collections, which then compact them away).
-    pub(crate) fn drop_all_objects(&mut self, panics: &mut crate::collector::DropPanics) {
+    /// The spaces unmap their memory afterwards, as the fields drop.
+    fn drop(&mut self) {
+        let mut panics = crate::collector::DropPanics::default();
+        self.drop_all_objects(&mut panics);
+        if !std::thread::panicking() {
+            panics.resume();
+        }
+    }
+}
+
+impl Heap {
+    fn drop_all_objects(&mut self, panics: &mut crate::collector::DropPanics) {
         for obj in self.nursery.take_drops() {
             // SAFETY: listed nursery objects were never dropped; after a minor collection the
             // list is empty, so none was forwarded.

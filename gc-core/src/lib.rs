@@ -36,7 +36,7 @@ pub use mutation::Mutation;
 pub use raw::GcObject;
 pub use stats::{PauseStats, Stats};
 pub use sys::memory_usage;
-pub use trace::{Label, Trace, Tracer};
+pub use trace::{Label, Trace, Tracer, UncheckedDrop};
 
 #[doc(hidden)]
 pub use arena::__DynRootable;
@@ -57,4 +57,14 @@ pub mod __private {
     /// Compiles only for `'static` types: fields marked `#[trace(skip)]` must hold no `Gc`.
     #[inline(always)]
     pub fn assert_static<T: ?Sized + 'static>() {}
+
+    /// Compiles only for types that implement the unsafe trait `UncheckedDrop`: the promise
+    /// behind `#[trace(unsafe_drop)]`.
+    #[inline(always)]
+    pub fn assert_unchecked_drop<T: ?Sized + crate::UncheckedDrop>() {}
 }
+
+/// The workspace README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct WorkspaceReadme;

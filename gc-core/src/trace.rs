@@ -34,7 +34,7 @@ use crate::raw::ObjPtr;
 ///
 /// A type with a `Drop` impl must additionally never reach another managed object from `drop`:
 /// it may already have been freed or moved. The derive refuses a `Drop` impl unless the type
-/// opts in with `#[trace(unsafe_drop)]`.
+/// opts in with `#[trace(unsafe_drop)]` and implements [`UncheckedDrop`].
 pub unsafe trait Trace {
     /// Whether values of this type can hold `Gc` pointers. `false` lets the collector skip
     /// them entirely (strings, numbers, byte buffers).
@@ -127,3 +127,38 @@ impl<'a> Tracer<'a> {
         self.leave();
     }
 }
+
+/// The promise behind `#[trace(unsafe_drop)]`: the type's `Drop` impl never reaches a managed
+/// object.
+///
+/// `#[derive(Trace)]` refuses a `Drop` impl on a traced type, because a destructor runs when
+/// the collector frees the object, after the objects it points to may have been freed or
+/// moved. `#[trace(unsafe_drop)]` lifts the refusal, and requires this trait, so that the
+/// promise is made in unsafe code (a crate with `#![forbid(unsafe_code)]` cannot make it).
+///
+/// ```
+/// use gc_core::{Gc, Trace, UncheckedDrop};
+///
+/// #[derive(Trace)]
+/// #[trace(unsafe_drop)]
+/// struct File<'gc> {
+///     name: Gc<'gc, str>,
+///     #[trace(skip)]
+///     fd: i32,
+/// }
+///
+/// // SAFETY: `drop` touches only `fd`, never `name`.
+/// unsafe impl UncheckedDrop for File<'_> {}
+///
+/// impl Drop for File<'_> {
+///     fn drop(&mut self) {
+///         let _closing = self.fd;
+///     }
+/// }
+/// ```
+///
+/// # Safety
+///
+/// The type's `Drop` impl (and everything it calls) never dereferences a `Gc`, and never
+/// moves one somewhere it could be dereferenced later.
+pub unsafe trait UncheckedDrop {}

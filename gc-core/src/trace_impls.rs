@@ -243,8 +243,9 @@ const fn keys_untraced(key_needs_trace: bool) {
     )
 }
 
-// SAFETY: traces every value once; keys hold no `Gc` (checked at compile time).
-unsafe impl<K: Trace, V: Trace, S> Trace for HashMap<K, V, S> {
+// SAFETY: traces every value once; keys hold no `Gc` (checked at compile time), and neither does
+// the `'static` hasher.
+unsafe impl<K: Trace, V: Trace, S: 'static> Trace for HashMap<K, V, S> {
     const NEEDS_TRACE: bool = {
         keys_untraced(K::NEEDS_TRACE);
         V::NEEDS_TRACE
@@ -288,9 +289,9 @@ unsafe impl<K: Trace, V: Trace> Trace for BTreeMap<K, V> {
 }
 
 macro_rules! untraced_elements {
-    ($($container:ident<T $(, $extra:ident)*>),* $(,)?) => {$(
+    ($($container:ident<T $(, $extra:ident: $bound:lifetime)*>),* $(,)?) => {$(
         // SAFETY: the elements hold no `Gc` (checked at compile time).
-        unsafe impl<T: Trace $(, $extra)*> Trace for $container<T $(, $extra)*> {
+        unsafe impl<T: Trace $(, $extra: $bound)*> Trace for $container<T $(, $extra)*> {
             const NEEDS_TRACE: bool = {
                 keys_untraced(T::NEEDS_TRACE);
                 false
@@ -301,7 +302,8 @@ macro_rules! untraced_elements {
     )*};
 }
 
-untraced_elements!(HashSet<T, S>, BTreeSet<T>, BinaryHeap<T>);
+// SAFETY (for the sets' hasher): it is `'static`, so it holds no `Gc`.
+untraced_elements!(HashSet<T, S: 'static>, BTreeSet<T>, BinaryHeap<T>);
 
 macro_rules! tuple {
     ($(($($name:ident $idx:tt),+)),* $(,)?) => {$(

@@ -177,6 +177,9 @@ struct Finalized<'gc> {
     drops: Rc<Cell<u32>>,
 }
 
+// SAFETY: `drop` touches only the counter.
+unsafe impl gc_core::UncheckedDrop for Finalized<'_> {}
+
 impl Drop for Finalized<'_> {
     fn drop(&mut self) {
         self.drops.set(self.drops.get() + 1);

@@ -5,6 +5,7 @@
 
 use proc_macro2::Span;
 use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
 use syn::{meta::ParseNestedMeta, Attribute, LitStr, Token, WherePredicate};
 
 /// Options on the type.
@@ -12,8 +13,9 @@ use syn::{meta::ParseNestedMeta, Attribute, LitStr, Token, WherePredicate};
 pub(crate) struct TypeAttrs {
     /// `bound = "..."`: replaces the automatic bounds.
     pub(crate) bound: Option<Punctuated<WherePredicate, Token![,]>>,
-    /// `unsafe_drop`: the type may implement `Drop`.
-    pub(crate) unsafe_drop: bool,
+    /// `unsafe_drop`: the type may implement `Drop` (and must implement the unsafe trait
+    /// `UncheckedDrop`); the span of the option.
+    pub(crate) unsafe_drop: Option<Span>,
     /// `require_static`: the type is `'static`, so it holds no `Gc`.
     pub(crate) require_static: bool,
 }
@@ -90,7 +92,11 @@ pub(crate) fn type_attrs(attrs: &[Attribute], errors: &mut Errors) -> TypeAttrs 
                     })?;
                 out.bound = Some(bound);
             }
-            "unsafe_drop" => out.unsafe_drop = seen.flag(meta)?,
+            "unsafe_drop" => {
+                if seen.flag(meta)? {
+                    out.unsafe_drop = Some(meta.path.span());
+                }
+            }
             "require_static" => out.require_static = seen.flag(meta)?,
             _ => return Ok(false),
         }

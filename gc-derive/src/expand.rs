@@ -77,7 +77,8 @@ pub(crate) fn derive_trace(input: &DeriveInput) -> syn::Result<TokenStream> {
 
     let trace_impl = trace_impl(input, &attrs, &shapes);
     // `require_static` types hold no `Gc`, so their `drop` cannot reach one.
-    let drop_guard = (!attrs.unsafe_drop && !attrs.require_static).then(|| drop_guard(input));
+    let drop_guard =
+        (attrs.unsafe_drop.is_none() && !attrs.require_static).then(|| drop_guard(input));
     Ok(quote! {
         const _: () = {
             #trace_impl
@@ -165,6 +166,11 @@ fn trace_impl(input: &DeriveInput, attrs: &TypeAttrs, shapes: &[Shape<'_>]) -> T
                 let ty = field.ty;
                 quote_spanned!(field.span()=> ::gc_core::__private::assert_static::<#ty>();)
             });
+        // `unsafe_drop` is an unsafe promise, so it must be made in unsafe code: an
+        // `unsafe impl UncheckedDrop`, which `#![forbid(unsafe_code)]` rejects.
+        let unchecked_drop = attrs.unsafe_drop.map(
+            |span| quote_spanned!(span=> ::gc_core::__private::assert_unchecked_drop::<Self>();),
+        );
         let trace = body(input, shapes, &tracer, false);
         let trace_labeled = body(input, shapes, &tracer, true);
         quote! {
@@ -173,6 +179,7 @@ fn trace_impl(input: &DeriveInput, attrs: &TypeAttrs, shapes: &[Shape<'_>]) -> T
             fn trace(&mut self, #tracer: &mut ::gc_core::Tracer<'_>) {
                 // A skipped field holds no `Gc` only if it is `'static`.
                 #(#static_asserts)*
+                #unchecked_drop
                 #trace
             }
             fn trace_labeled(&mut self, #tracer: &mut ::gc_core::Tracer<'_>) {

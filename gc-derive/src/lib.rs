@@ -30,7 +30,8 @@ use proc_macro::TokenStream;
 /// - `#[trace(unsafe_drop)]`: allows a `Drop` impl. Without it, a `Drop` impl for the type
 ///   fails to compile (conflicting implementations of `MustNotImplDrop`), because `drop` could
 ///   reach managed objects that were already freed or moved. With it, you promise that `drop`
-///   never touches a `Gc`.
+///   never touches a `Gc`, and make the promise in unsafe code: the type must also implement
+///   the unsafe trait `gc_core::UncheckedDrop`.
 /// - `#[trace(require_static)]`: the type is `'static` and so holds no `Gc`: `NEEDS_TRACE` is
 ///   `false`, nothing is traced, the fields need not implement `Trace`, and a `Drop` impl is
 ///   allowed. The impl applies only where the type is `'static`.

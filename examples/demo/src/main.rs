@@ -2,85 +2,118 @@
 //!
 //! `cargo run --release -p demo`
 
-use gc_core::{field, Arena, Gc, HeapConfig, Lock, RefLock, Rootable, Trace};
+use gc_core::{field, Arena, Gc, HeapConfig, Lock, Mutation, RefLock, Rootable, Trace};
 
-/// A person in a social graph: friendships are mutual, so the graph is full of cycles.
+/// A person; families are full of cycles (spouses point at each other, children at their
+/// parents and parents at their children).
 #[derive(Trace)]
 struct Person<'gc> {
     name: Gc<'gc, str>,
-    friends: RefLock<Vec<Gc<'gc, Person<'gc>>>>,
-    best_friend: Lock<Option<Gc<'gc, Person<'gc>>>>,
+    spouse: Lock<Option<Gc<'gc, Person<'gc>>>>,
+    parents: Vec<Gc<'gc, Person<'gc>>>,
+    children: RefLock<Vec<Gc<'gc, Person<'gc>>>>,
 }
 
+/// The arena's root: the families still in town.
 #[derive(Trace)]
 struct Town<'gc> {
-    people: Vec<Gc<'gc, Person<'gc>>>,
+    families: Vec<Gc<'gc, Person<'gc>>>,
 }
 
-fn befriend<'gc>(mc: &gc_core::Mutation<'gc>, a: Gc<'gc, Person<'gc>>, b: Gc<'gc, Person<'gc>>) {
-    // `Gc::write` runs the write barrier; `field!` projects the permission onto one field.
-    field!(Gc::write(mc, a), Person, friends)
-        .borrow_mut()
-        .push(b);
-    field!(Gc::write(mc, b), Person, friends)
-        .borrow_mut()
-        .push(a);
+fn person<'gc>(
+    mc: &Mutation<'gc>,
+    name: &str,
+    parents: Vec<Gc<'gc, Person<'gc>>>,
+) -> Gc<'gc, Person<'gc>> {
+    let p = Gc::new(
+        mc,
+        Person {
+            name: mc.alloc_str(name),
+            spouse: Lock::new(None),
+            parents,
+            children: RefLock::new(Vec::new()),
+        },
+    );
+    for &parent in &p.parents {
+        // `Gc::write` runs the write barrier; `field!` projects the permission onto a field.
+        field!(Gc::write(mc, parent), Person, children)
+            .borrow_mut()
+            .push(p);
+    }
+    p
 }
 
-fn section(title: &str) {
+fn family<'gc>(mc: &Mutation<'gc>, i: usize) -> Gc<'gc, Person<'gc>> {
+    let a = person(mc, &format!("parent-a-{i}"), vec![]);
+    let b = person(mc, &format!("parent-b-{i}"), vec![]);
+    field!(Gc::write(mc, a), Person, spouse).set(Some(b));
+    field!(Gc::write(mc, b), Person, spouse).set(Some(a));
+    for c in 0..3 {
+        person(mc, &format!("child-{i}-{c}"), vec![a, b]);
+    }
+    a
+}
+
+fn show(arena: &mut Arena<Rootable![Town<'_>]>, title: &str) {
     println!("\n== {title}");
+    println!("{}", arena.stats());
+    println!("census: {}", arena.census());
 }
 
 fn main() {
-    let mut arena =
-        Arena::<Rootable![Town<'_>]>::new(HeapConfig::default(), |_| Town { people: Vec::new() });
-
-    section("a town of 200,000 people, each with friends in a ring and a best friend");
-    arena.mutate_root(|mc, town| {
-        for i in 0..200_000 {
-            let name = mc.alloc_str(&format!("person-{i}"));
-            let person = Gc::new(
-                mc,
-                Person {
-                    name,
-                    friends: RefLock::new(Vec::new()),
-                    best_friend: Lock::new(None),
-                },
-            );
-            town.people.push(person);
-        }
-        let n = town.people.len();
-        for i in 0..n {
-            let (a, b) = (town.people[i], town.people[(i + 1) % n]);
-            befriend(mc, a, b);
-            let best = town.people[(i * 7919) % n];
-            field!(Gc::write(mc, a), Person, best_friend).set(Some(best));
-        }
+    let mut arena = Arena::<Rootable![Town<'_>]>::new(HeapConfig::default(), |_| Town {
+        families: Vec::new(),
     });
-    println!("{}", arena.stats());
 
-    section("everyone is rooted: a minor collection promotes them, a full one compacts");
-    arena.collect_minor();
+    const FAMILIES: usize = 100_000;
+    for slice in 0..10 {
+        arena.mutate_root(|mc, town| {
+            for i in 0..FAMILIES / 10 {
+                town.families.push(family(mc, slice * FAMILIES / 10 + i));
+            }
+        });
+        arena.collect_if_due();
+    }
+    show(
+        &mut arena,
+        "100,000 families of five (every family a knot of cycles), built in 10 slices",
+    );
+
     arena.collect_full();
-    println!("{}", arena.stats());
-    println!("census: {}", arena.census());
+    show(
+        &mut arena,
+        "after a full collection: everything is live, nothing moves",
+    );
 
-    section("half the town moves away (the graph stays cyclic)");
     arena.mutate_root(|_, town| {
         let mut i = 0;
-        town.people.retain(|_| {
+        town.families.retain(|_| {
             i += 1;
             i % 2 == 0
         });
     });
-    println!("census before collecting: {}", arena.census());
-    arena.collect_full();
-    println!("{}", arena.stats());
-    println!("census after: {}", arena.census());
-
-    section("the rest leave: every cycle is garbage");
-    arena.mutate_root(|_, town| town.people.clear());
-    arena.collect_full();
-    println!("{}", arena.stats());
+    println!("\n== half the families leave town; before collecting:");
     println!("census: {}", arena.census());
+    arena.collect_full();
+    show(
+        &mut arena,
+        "after a full collection: their cycles are freed and the rest slid together",
+    );
+
+    arena.mutate(|_, town| {
+        let a = town.families[0];
+        let b = a.spouse.get().unwrap();
+        let child = a.children.borrow()[1];
+        println!(
+            "\n{} is married to {}; their child {} has parents {} and {}",
+            &*a.name, &*b.name, &*child.name, &*child.parents[0].name, &*child.parents[1].name
+        );
+    });
+
+    arena.mutate_root(|_, town| town.families.clear());
+    arena.collect_full();
+    show(
+        &mut arena,
+        "everyone leaves: every cycle is garbage, the heap is empty",
+    );
 }

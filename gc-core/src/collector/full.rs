@@ -55,10 +55,8 @@ impl Marker {
             return;
         }
         let block = self.geom.block_of(obj);
-        // SAFETY: `obj` is in one of our blocks; no other reference to its bitmap is live.
-        let marks = unsafe { block.marks(&self.geom) };
-        let bit = block.bit(obj.addr());
-        if !marks.replace(bit, true) {
+        // SAFETY: `obj` is in one of our blocks; no reference to its bitmap is live.
+        if unsafe { block.mark(obj.addr()) } {
             // SAFETY: a block object; its metadata is ours.
             unsafe { block.meta().live += obj.size_with(info) };
             if info.trace.is_some() {
@@ -126,9 +124,11 @@ pub(crate) fn collect(
 
     let mut holes = 0;
     let mut capacity_with_live = 0;
+    let mut live_in_blocks = 0;
     for &block in &blocks {
         // SAFETY: our block.
         let meta = unsafe { block.meta() };
+        live_in_blocks += meta.live;
         if meta.live > 0 {
             holes += meta.top - block.data_start(&geom) - meta.live;
             capacity_with_live += geom.capacity();
@@ -144,10 +144,9 @@ pub(crate) fn collect(
         }
         // SAFETY: headers are intact until the plan phase; the bitmap tells the live.
         unsafe {
-            let marks = block.marks(&geom);
             walk(block, &geom, |obj, info, _| {
                 if let Some(drop) = info.drop {
-                    if !marks[block.bit(obj.addr())] {
+                    if !block.is_marked(obj.addr()) {
                         panics.run(drop, obj);
                     }
                 }
@@ -171,19 +170,27 @@ pub(crate) fn collect(
         }
     });
 
+    // The dense prefix: leading blocks without a single dead byte stay as they are (their
+    // objects would slide onto themselves). When every block is dense nothing moves at all,
+    // and no reference needs updating.
+    let prefix = blocks
+        .iter()
+        // SAFETY: our blocks.
+        .take_while(|b| unsafe { b.meta() }.live == unsafe { b.meta() }.top - b.data_start(&geom))
+        .count();
+    let compacted = &blocks[prefix..];
+
     // 3. Plan.
     let mut saved = take(&mut state.saved_headers);
     saved.clear();
-    let mut dest_index = 0;
-    let mut cursor = blocks.first().map_or(0, |b| b.data_start(&geom));
-    let mut live_in_blocks = 0;
-    for (source_index, &block) in blocks.iter().enumerate() {
-        // SAFETY: our block; the bitmap is read only.
-        let marks = unsafe { block.marks(&geom) };
-        for bit in marks.iter_ones() {
-            // SAFETY: a marked bit is the header of a live object, not yet forwarded.
-            unsafe {
-                let obj = ObjPtr::from_addr(block.addr_of_bit(bit));
+    let mut dest_index = prefix;
+    let mut cursor = compacted.first().map_or(0, |b| b.data_start(&geom));
+    for (source_index, &block) in compacted.iter().enumerate().map(|(i, b)| (i + prefix, b)) {
+        // SAFETY: our block; the closure does not touch the bitmap.
+        unsafe {
+            block.for_each_marked(&geom, |addr| {
+                // A marked bit is the header of a live object, not yet forwarded.
+                let obj = ObjPtr::from_addr(addr);
                 let word = obj.header();
                 let info = type_info_of_word(word);
                 let size = obj.size_with(info);
@@ -194,38 +201,49 @@ pub(crate) fn collect(
                     at = place(cursor, info.payload_offset(), info.align);
                 }
                 debug_assert!(
-                    dest_index < source_index || dest_index == source_index && at <= obj.addr(),
+                    dest_index < source_index || dest_index == source_index && at <= addr,
                     "sliding would move {obj:?} forward"
                 );
                 saved.push(word & !(REMEMBERED | MARKED));
                 obj.set_header(at | FORWARDED);
                 cursor = at + size;
-                live_in_blocks += size;
-            }
-        }
+            })
+        };
     }
 
     // 4. Update.
-    let mut tracer = Tracer::new(Mode::Update);
-    roots(&mut tracer);
-    state.handles.trace(&mut tracer);
-    let mut index = 0;
-    for &block in &blocks {
-        // SAFETY: our block; the bitmap is read only.
-        let marks = unsafe { block.marks(&geom) };
-        for bit in marks.iter_ones() {
+    if !compacted.is_empty() {
+        let mut tracer = Tracer::new(Mode::Update);
+        roots(&mut tracer);
+        state.handles.trace(&mut tracer);
+        for &block in &blocks[..prefix] {
+            // SAFETY: a live object in a dense block, which keeps its header.
+            unsafe {
+                block.for_each_marked(&geom, |addr| {
+                    let obj = ObjPtr::from_addr(addr);
+                    trace_object(obj, obj.type_info(), &mut tracer);
+                })
+            };
+        }
+        let mut index = 0;
+        for &block in compacted {
             // SAFETY: a live object at its old place; its saved header gives its type, and
             // its payload (and length word) are intact.
             unsafe {
-                let obj = ObjPtr::from_addr(block.addr_of_bit(bit));
-                trace_object(obj, type_info_of_word(saved[index]), &mut tracer);
-            }
-            index += 1;
+                block.for_each_marked(&geom, |addr| {
+                    trace_object(
+                        ObjPtr::from_addr(addr),
+                        type_info_of_word(saved[index]),
+                        &mut tracer,
+                    );
+                    index += 1;
+                })
+            };
         }
-    }
-    for large in &state.los.objects {
-        // SAFETY: every large object left after the sweep is live.
-        unsafe { trace_object(large.obj, large.obj.type_info(), &mut tracer) };
+        for large in &state.los.objects {
+            // SAFETY: every large object left after the sweep is live.
+            unsafe { trace_object(large.obj, large.obj.type_info(), &mut tracer) };
+        }
     }
 
     // 5. Move.
@@ -233,16 +251,13 @@ pub(crate) fn collect(
     let mut dest: Option<Block> = None;
     let mut dest_cursor = 0;
     let mut padding = 0;
-    let zap = state.config.verify;
-    for &block in &blocks {
-        // SAFETY: our block; its bitmap is read here and cleared below, objects are written
-        // outside it.
-        let marks = unsafe { block.marks(&geom) };
-        for bit in marks.iter_ones() {
-            // SAFETY: `obj` is a live object with a forwarding word; `to` is its planned place,
-            // at or before it, and every object before it has already moved out of the way.
-            unsafe {
-                let obj = ObjPtr::from_addr(block.addr_of_bit(bit));
+    for &block in compacted {
+        // SAFETY: `obj` is a live object with a forwarding word; `to` is its planned place,
+        // at or before it, and every object before it has already moved out of the way. The
+        // bitmap is only read until it is cleared after the block.
+        unsafe {
+            block.for_each_marked(&geom, |addr| {
+                let obj = ObjPtr::from_addr(addr);
                 let to = ObjPtr::from_addr(obj.header() & !FORWARDED);
                 let word = saved[index];
                 index += 1;
@@ -261,15 +276,21 @@ pub(crate) fn collect(
                     padding += to.addr() - dest_cursor;
                     fill(dest_cursor, to.addr());
                 }
-                std::ptr::copy(obj.as_ptr().cast::<u8>(), to.as_ptr().cast::<u8>(), size);
+                if to != obj {
+                    std::ptr::copy(obj.as_ptr().cast::<u8>(), to.as_ptr().cast::<u8>(), size);
+                }
                 to.set_header(word);
                 dest_cursor = to.addr() + size;
                 if info.drop.is_some() {
                     to_block.meta().has_drop = true;
                 }
-            }
+            });
+            block.marks(&geom).fill(false);
         }
-        marks.fill(false);
+    }
+    for &block in &blocks[..prefix] {
+        // SAFETY: our block.
+        unsafe { block.marks(&geom) }.fill(false);
     }
     let keep = match dest {
         Some(last) => {
@@ -281,20 +302,15 @@ pub(crate) fn collect(
                 .expect("destination is one of ours")
                 + 1
         }
-        None => {
-            if let Some(&first) = blocks.first() {
-                // SAFETY: our block, now empty; its bitmap is clear.
-                unsafe { first.reset(&geom) };
-            }
-            1
-        }
+        None => prefix,
     };
-    for &block in &blocks[keep.min(blocks.len())..] {
-        // SAFETY: our block, now empty.
+    for &block in &blocks[keep..] {
+        // SAFETY: our block, now empty; its bitmap is clear.
         unsafe { block.reset(&geom) };
     }
+    let zap = state.config.verify;
     if zap {
-        for &block in &blocks[..keep.min(blocks.len())] {
+        for &block in &blocks[..keep] {
             // SAFETY: the tail above a block's top holds nothing.
             unsafe { crate::debug::zap(block.meta().top, block.end(&geom)) };
         }
@@ -303,15 +319,10 @@ pub(crate) fn collect(
     state.old.blocks = blocks;
     state.old.truncate(keep, zap);
 
-    let kept_capacity = keep.min(state.old.blocks.len()) * geom.capacity();
     FullOutcome {
         live: live_in_blocks + live_large,
         fragmentation_before,
-        fragmentation_after: if live_in_blocks == 0 {
-            0.0
-        } else {
-            ratio(padding, kept_capacity)
-        },
+        fragmentation_after: ratio(padding, keep * geom.capacity()),
     }
 }
 

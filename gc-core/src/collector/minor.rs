@@ -10,7 +10,7 @@
 
 use super::{fatal, trace_object, DropPanics, Mode, RootTracer};
 use crate::heap::Heap;
-use crate::raw::{type_info_of_word, ObjPtr, FORWARDED, REMEMBERED};
+use crate::raw::{copy_object, type_info_of_word, ObjPtr, FORWARDED, REMEMBERED};
 use crate::space::old_gen::OldGen;
 use crate::trace::Tracer;
 
@@ -52,11 +52,7 @@ impl Evacuator<'_> {
         // SAFETY: `copy` is fresh old-generation space of `size` bytes, `obj` is `size` bytes of
         // nursery; they do not overlap. The old header becomes the forwarding word.
         unsafe {
-            std::ptr::copy_nonoverlapping(
-                obj.as_ptr().cast::<u8>(),
-                copy.as_ptr().cast::<u8>(),
-                size,
-            );
+            copy_object(obj, copy, size);
             obj.set_header(copy.addr() | FORWARDED);
         }
         if info.trace.is_some() {

@@ -108,6 +108,57 @@ impl Block {
         words.view_bits_mut::<Lsb0>()
     }
 
+    /// Sets the mark bit of the object at `addr`; true if it was clear. The hot path of
+    /// marking: one load and one store, no bit-slice bookkeeping.
+    ///
+    /// # Safety
+    /// As for [`Block::marks`]; `addr` lies in this block.
+    #[inline(always)]
+    pub(crate) unsafe fn mark(self, addr: usize) -> bool {
+        let bit = self.bit(addr);
+        let word = (self.0 + BITMAP_OFFSET + bit / 64 * 8) as *mut u64;
+        let mask = 1u64 << (bit % 64);
+        // SAFETY: precondition: the word is in this block's bitmap.
+        unsafe {
+            let old = *word;
+            *word = old | mask;
+            old & mask == 0
+        }
+    }
+
+    /// Whether the object at `addr` is marked.
+    ///
+    /// # Safety
+    /// As for [`Block::mark`].
+    #[inline(always)]
+    pub(crate) unsafe fn is_marked(self, addr: usize) -> bool {
+        let bit = self.bit(addr);
+        // SAFETY: precondition: the word is in this block's bitmap.
+        unsafe {
+            *((self.0 + BITMAP_OFFSET + bit / 64 * 8) as *const u64) & (1u64 << (bit % 64)) != 0
+        }
+    }
+
+    /// Calls `f` with the address of each marked object, in address order.
+    ///
+    /// # Safety
+    /// As for [`Block::marks`]; `f` does not write to the bitmap.
+    #[inline]
+    pub(crate) unsafe fn for_each_marked(self, geom: &Geometry, mut f: impl FnMut(usize)) {
+        // SAFETY: precondition: the bitmap words follow the metadata, inside the block.
+        let words = unsafe {
+            std::slice::from_raw_parts((self.0 + BITMAP_OFFSET) as *const u64, geom.bitmap_words)
+        };
+        for (index, &word) in words.iter().enumerate() {
+            let mut rest = word;
+            while rest != 0 {
+                let bit = index * 64 + rest.trailing_zeros() as usize;
+                f(self.addr_of_bit(bit));
+                rest &= rest - 1;
+            }
+        }
+    }
+
     /// Index of the mark bit of the object at `addr` in this block.
     #[inline(always)]
     pub(crate) fn bit(self, addr: usize) -> usize {
