@@ -4,6 +4,8 @@
 //! unlinked, in a ring of 1,000 (so minor collections have survivors to promote, and the old
 //! generation fills with garbage for full collections to compact).
 
+use std::rc::Rc;
+
 use gc_core::{Arena, Gc, HeapConfig, Lock, Rootable, Trace};
 
 #[derive(Trace)]
@@ -17,6 +19,11 @@ const KEEP: usize = 1_000;
 
 /// Returns the sum of the values of the objects alive at the end.
 pub fn gc_core(n: u64, config: HeapConfig) -> u64 {
+    gc_core_stats(n, config).0
+}
+
+/// As [`gc_core`], with the arena's statistics.
+pub fn gc_core_stats(n: u64, config: HeapConfig) -> (u64, gc_core::Stats) {
     let mut arena = Arena::<Rootable![Vec<Lock<Option<Gc<'_, Small<'_>>>>>]>::new(config, |_| {
         (0..KEEP).map(|_| Lock::new(None)).collect()
     });
@@ -25,45 +32,38 @@ pub fn gc_core(n: u64, config: HeapConfig) -> u64 {
         arena.mutate_root(|mc, ring| {
             let mut prev = None;
             for _ in 0..SLICE.min(n - i) {
-                let obj = Gc::new(
-                    mc,
-                    Small {
-                        value: i,
-                        next: prev,
-                    },
-                );
-                prev = Some(obj);
                 if i % 100 == 0 {
-                    *ring[(i / 100) as usize % KEEP].get_mut() = Some(obj);
+                    let kept = Gc::new(mc, Small { value: i, next: None });
+                    *ring[(i / 100) as usize % KEEP].get_mut() = Some(kept);
+                } else {
+                    prev = Some(Gc::new(mc, Small { value: i, next: prev }));
                 }
                 i += 1;
             }
         });
         arena.collect_if_due();
     }
-    arena.mutate(|_, ring| ring.iter().filter_map(|s| s.get()).map(|s| s.value).sum())
+    let sum = arena.mutate(|_, ring| ring.iter().filter_map(|s| s.get()).map(|s| s.value).sum());
+    (sum, arena.stats())
 }
 
 struct BoxSmall {
     value: u64,
-    _next: Option<std::rc::Rc<BoxSmall>>,
+    _next: Option<Rc<BoxSmall>>,
 }
 
 /// The same with `Rc`. (A slice's chain is freed as a whole when the slice ends, by `Rc`'s
 /// recursive drop; slices are short enough for that.)
 pub fn rc(n: u64) -> u64 {
-    let mut ring: Vec<Option<std::rc::Rc<BoxSmall>>> = vec![None; KEEP];
+    let mut ring: Vec<Option<Rc<BoxSmall>>> = vec![None; KEEP];
     let mut i = 0;
     while i < n {
         let mut prev = None;
         for _ in 0..SLICE.min(n - i) {
-            let obj = std::rc::Rc::new(BoxSmall {
-                value: i,
-                _next: prev,
-            });
-            prev = Some(obj.clone());
             if i % 100 == 0 {
-                ring[(i / 100) as usize % KEEP] = Some(obj);
+                ring[(i / 100) as usize % KEEP] = Some(Rc::new(BoxSmall { value: i, _next: None }));
+            } else {
+                prev = Some(Rc::new(BoxSmall { value: i, _next: prev }));
             }
             i += 1;
         }
@@ -83,13 +83,10 @@ pub fn bumpalo(n: u64) -> u64 {
     while i < n {
         let mut prev = None;
         for _ in 0..SLICE.min(n - i) {
-            let obj: &BumpSmall<'_> = bump.alloc(BumpSmall {
-                value: i,
-                _next: prev,
-            });
-            prev = Some(obj);
             if i % 100 == 0 {
-                ring[(i / 100) as usize % KEEP] = Some(obj);
+                ring[(i / 100) as usize % KEEP] = Some(bump.alloc(BumpSmall { value: i, _next: None }));
+            } else {
+                prev = Some(&*bump.alloc(BumpSmall { value: i, _next: prev }));
             }
             i += 1;
         }

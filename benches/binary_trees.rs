@@ -26,23 +26,11 @@ struct Node<'gc> {
 
 fn bottom_up<'gc>(mc: &Mutation<'gc>, depth: u32) -> Gc<'gc, Node<'gc>> {
     if depth == 0 {
-        Gc::new(
-            mc,
-            Node {
-                left: None,
-                right: None,
-            },
-        )
+        Gc::new(mc, Node { left: None, right: None })
     } else {
         let left = bottom_up(mc, depth - 1);
         let right = bottom_up(mc, depth - 1);
-        Gc::new(
-            mc,
-            Node {
-                left: Some(left),
-                right: Some(right),
-            },
-        )
+        Gc::new(mc, Node { left: Some(left), right: Some(right) })
     }
 }
 
@@ -80,10 +68,7 @@ struct BoxNode {
 
 fn box_bottom_up(depth: u32) -> Box<BoxNode> {
     if depth == 0 {
-        Box::new(BoxNode {
-            left: None,
-            right: None,
-        })
+        Box::new(BoxNode { left: None, right: None })
     } else {
         Box::new(BoxNode {
             left: Some(box_bottom_up(depth - 1)),
@@ -119,17 +104,11 @@ struct BumpNode<'b> {
 
 fn bump_bottom_up(bump: &bumpalo::Bump, depth: u32) -> &BumpNode<'_> {
     if depth == 0 {
-        bump.alloc(BumpNode {
-            left: None,
-            right: None,
-        })
+        bump.alloc(BumpNode { left: None, right: None })
     } else {
         let left = bump_bottom_up(bump, depth - 1);
         let right = bump_bottom_up(bump, depth - 1);
-        bump.alloc(BumpNode {
-            left: Some(left),
-            right: Some(right),
-        })
+        bump.alloc(BumpNode { left: Some(left), right: Some(right) })
     }
 }
 
@@ -164,9 +143,6 @@ pub fn full_collections(depth: u32, rounds: u32, config: HeapConfig) -> gc_core:
     for _ in 0..rounds {
         arena.collect_full();
     }
-    assert_eq!(
-        arena.mutate(|_, root| check(&root.unwrap())),
-        (1u64 << (depth + 1)) - 1
-    );
+    assert_eq!(arena.mutate(|_, root| check(&root.unwrap())), (1u64 << (depth + 1)) - 1);
     arena.stats()
 }

@@ -17,9 +17,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| alloc::gc_core(N, HeapConfig::default()))
     });
     group.bench_function(BenchmarkId::new("rc", N), |b| b.iter(|| alloc::rc(N)));
-    group.bench_function(BenchmarkId::new("bumpalo", N), |b| {
-        b.iter(|| alloc::bumpalo(N))
-    });
+    group.bench_function(BenchmarkId::new("bumpalo", N), |b| b.iter(|| alloc::bumpalo(N)));
     group.finish();
 }
 

@@ -9,19 +9,14 @@ const DEPTH: u32 = 18;
 
 fn bench(c: &mut Criterion) {
     let expected = binary_trees::expected_checksum(DEPTH);
-    assert_eq!(
-        binary_trees::gc_core(DEPTH, HeapConfig::default()).0,
-        expected
-    );
+    assert_eq!(binary_trees::gc_core(DEPTH, HeapConfig::default()).0, expected);
     assert_eq!(binary_trees::boxed(DEPTH), expected);
     let mut group = c.benchmark_group("binary_trees");
     group.sample_size(10);
     group.bench_function(BenchmarkId::new("gc-core", DEPTH), |b| {
         b.iter(|| binary_trees::gc_core(DEPTH, HeapConfig::default()).0)
     });
-    group.bench_function(BenchmarkId::new("box", DEPTH), |b| {
-        b.iter(|| binary_trees::boxed(DEPTH))
-    });
+    group.bench_function(BenchmarkId::new("box", DEPTH), |b| b.iter(|| binary_trees::boxed(DEPTH)));
     group.finish();
 }
 

@@ -116,10 +116,7 @@ where
         // layout. From now on the root is only reached through `mutate`, which rebrands it.
         let root =
             unsafe { std::ptr::read(&*root as *const Root<'_, R> as *const Root<'static, R>) };
-        Ok(Arena {
-            heap,
-            root: ManuallyDrop::new(root),
-        })
+        Ok(Arena { heap, root: ManuallyDrop::new(root) })
     }
 
     /// Runs `f` with the heap and a shared reference to the root. No collection happens
@@ -177,11 +174,7 @@ where
     /// Runs a collection of the given kind.
     pub fn collect(&mut self, kind: CollectionKind) {
         let root = &mut *self.root;
-        collector::collect(
-            &mut self.heap,
-            &mut |t: &mut Tracer<'_>| trace_root(root, t),
-            kind,
-        )
+        collector::collect(&mut self.heap, &mut |t: &mut Tracer<'_>| trace_root(root, t), kind)
     }
 
     /// A snapshot of the statistics.
@@ -268,8 +261,6 @@ where
     for<'a> Root<'a, R>: Sized,
 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Arena")
-            .field("heap", &self.heap.id)
-            .finish_non_exhaustive()
+        f.debug_struct("Arena").field("heap", &self.heap.id).finish_non_exhaustive()
     }
 }

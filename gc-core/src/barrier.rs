@@ -95,9 +95,7 @@ impl<T> Write<[T]> {
 macro_rules! field {
     ($write:expr, $type:path, $field:tt) => {{
         let write: &$crate::Write<$type> = $write;
-        let $type {
-            $field: ref field, ..
-        } = *$crate::Write::as_inner(write);
+        let $type { $field: ref field, .. } = *$crate::Write::as_inner(write);
         // SAFETY: the field belongs to the object the barrier ran for, reached without any
         // dereference, and the result lives no longer than `write`.
         unsafe { $crate::Write::assume(field) }

@@ -21,9 +21,7 @@ pub struct Lock<T: ?Sized> {
 impl<T> Lock<T> {
     /// A new lock holding `value`.
     pub const fn new(value: T) -> Self {
-        Lock {
-            cell: Cell::new(value),
-        }
+        Lock { cell: Cell::new(value) }
     }
 
     /// Unwraps the value.
@@ -132,9 +130,7 @@ pub struct RefLock<T: ?Sized> {
 impl<T> RefLock<T> {
     /// A new lock holding `value`.
     pub const fn new(value: T) -> Self {
-        RefLock {
-            cell: RefCell::new(value),
-        }
+        RefLock { cell: RefCell::new(value) }
     }
 
     /// Unwraps the value.

@@ -48,9 +48,7 @@ impl Default for HeapConfig {
 impl HeapConfig {
     /// A builder starting from the defaults.
     pub fn builder() -> HeapConfigBuilder {
-        HeapConfigBuilder {
-            config: HeapConfig::default(),
-        }
+        HeapConfigBuilder { config: HeapConfig::default() }
     }
 
     /// Size of the nursery in bytes (default 4 MiB).
@@ -154,22 +152,15 @@ impl HeapConfigBuilder {
     pub fn build(self) -> Result<HeapConfig, ConfigError> {
         let mut c = self.config;
         if c.nursery_size < MIN_NURSERY {
-            return Err(ConfigError::NurseryTooSmall {
-                size: c.nursery_size,
-                min: MIN_NURSERY,
-            });
+            return Err(ConfigError::NurseryTooSmall { size: c.nursery_size, min: MIN_NURSERY });
         }
         let page = crate::sys::page_size();
-        c.nursery_size =
-            c.nursery_size
-                .checked_next_multiple_of(page)
-                .ok_or(ConfigError::NurseryTooLarge {
-                    size: c.nursery_size,
-                })?;
+        c.nursery_size = c
+            .nursery_size
+            .checked_next_multiple_of(page)
+            .ok_or(ConfigError::NurseryTooLarge { size: c.nursery_size })?;
         if c.nursery_size > isize::MAX as usize / 4 {
-            return Err(ConfigError::NurseryTooLarge {
-                size: c.nursery_size,
-            });
+            return Err(ConfigError::NurseryTooLarge { size: c.nursery_size });
         }
         if c.nursery_reserve < c.nursery_size {
             return Err(ConfigError::NurseryReserveTooSmall {
@@ -200,9 +191,7 @@ impl HeapConfigBuilder {
             });
         }
         if !(c.growth_factor.is_finite() && c.growth_factor > 1.0) {
-            return Err(ConfigError::GrowthFactor {
-                factor: c.growth_factor,
-            });
+            return Err(ConfigError::GrowthFactor { factor: c.growth_factor });
         }
         Ok(c)
     }

@@ -46,10 +46,7 @@ impl<'gc, T: ?Sized + 'gc> Gc<'gc, T> {
     /// `ptr` is the header of a live object of type `T`, valid for `'gc`.
     #[inline(always)]
     pub(crate) unsafe fn from_obj(ptr: ObjPtr) -> Self {
-        Gc {
-            ptr,
-            _marker: PhantomData,
-        }
+        Gc { ptr, _marker: PhantomData }
     }
 
     /// Whether two pointers designate the same object.

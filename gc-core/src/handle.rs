@@ -61,10 +61,7 @@ pub struct Handle<R: for<'a> Rootable<'a>> {
 
 impl<R: for<'a> Rootable<'a>> Handle<R> {
     pub(crate) fn new(slot: Rc<HandleSlot>) -> Self {
-        Handle {
-            slot,
-            _marker: PhantomData,
-        }
+        Handle { slot, _marker: PhantomData }
     }
 
     /// Where this handle was created.

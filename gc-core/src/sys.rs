@@ -8,9 +8,7 @@ use std::io;
 pub(crate) fn map_aligned(len: usize, align: usize) -> io::Result<*mut u8> {
     debug_assert!(align.is_power_of_two() && len % page_size() == 0);
     let align = align.max(page_size());
-    let over = len
-        .checked_add(align - page_size())
-        .ok_or(io::ErrorKind::OutOfMemory)?;
+    let over = len.checked_add(align - page_size()).ok_or(io::ErrorKind::OutOfMemory)?;
     // SAFETY: an anonymous private mapping at an address of the kernel's choosing touches no
     // existing memory.
     let raw = unsafe {
@@ -109,12 +107,7 @@ pub fn memory_usage() -> Option<(usize, usize)> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let field = |name: &str| -> Option<usize> {
         let line = status.lines().find(|l| l.starts_with(name))?;
-        let kb: usize = line[name.len()..]
-            .trim()
-            .trim_end_matches("kB")
-            .trim()
-            .parse()
-            .ok()?;
+        let kb: usize = line[name.len()..].trim().trim_end_matches("kB").trim().parse().ok()?;
         Some(kb * 1024)
     };
     Some((field("VmRSS:")?, field("VmHWM:")?))

@@ -23,10 +23,7 @@ fn gc_is_copy_deref_and_forwards_formatting() {
         let n = Gc::new(mc, 42u32);
         let m = n;
         assert_eq!(*n + *m, 84);
-        assert_eq!(
-            format!("{n} {n:?} {:?}", mc.alloc_str("hi")),
-            "42 42 \"hi\""
-        );
+        assert_eq!(format!("{n} {n:?} {:?}", mc.alloc_str("hi")), "42 42 \"hi\"");
         assert!(Gc::ptr_eq(n, m));
         let other = Gc::new(mc, 42u32);
         assert!(!Gc::ptr_eq(n, other));
@@ -47,23 +44,11 @@ fn gc_is_copy_deref_and_forwards_formatting() {
 #[test]
 fn lock_and_reflock_mutation_through_the_barrier() {
     let mut arena = Arena::<Rootable![Gc<'_, Pair<'_>>]>::new(config(), |mc| {
-        Gc::new(
-            mc,
-            Pair {
-                name: mc.alloc_str("a"),
-                other: Lock::new(None),
-            },
-        )
+        Gc::new(mc, Pair { name: mc.alloc_str("a"), other: Lock::new(None) })
     });
     arena.collect_full(); // the pair is old
     arena.mutate(|mc, a| {
-        let b = Gc::new(
-            mc,
-            Pair {
-                name: mc.alloc_str("b"),
-                other: Lock::new(Some(*a)),
-            },
-        );
+        let b = Gc::new(mc, Pair { name: mc.alloc_str("b"), other: Lock::new(Some(*a)) });
         field!(Gc::write(mc, *a), Pair, other).set(Some(b));
     });
     arena.collect_minor();
@@ -80,10 +65,7 @@ fn lock_and_reflock_mutation_through_the_barrier() {
     arena.mutate(|mc, v| {
         v.borrow_mut(mc).push(mc.alloc_str("x"));
         Gc::write(mc, *v).borrow_mut().push(mc.alloc_str("y"));
-        Gc::write(mc, *v)
-            .unlock()
-            .borrow_mut()
-            .push(mc.alloc_str("z"));
+        Gc::write(mc, *v).unlock().borrow_mut().push(mc.alloc_str("z"));
     });
     arena.collect_minor();
     arena.mutate(|_, v| assert_eq!(v.borrow().iter().map(|s| &**s).collect::<String>(), "xyz"));
@@ -108,29 +90,18 @@ fn handles_keep_objects_alive_and_follow_them() {
             .map(|i| {
                 let p = Gc::new(
                     mc,
-                    Pair {
-                        name: mc.alloc_str(&format!("p{i}")),
-                        other: Lock::new(None),
-                    },
+                    Pair { name: mc.alloc_str(&format!("p{i}")), other: Lock::new(None) },
                 );
                 mc.handle::<NodeRoot>(p)
             })
             .collect()
     });
-    let before: Vec<usize> = arena.mutate(|mc, _| {
-        handles
-            .iter()
-            .map(|h| Gc::as_ptr(mc.fetch(h)) as usize)
-            .collect()
-    });
+    let before: Vec<usize> =
+        arena.mutate(|mc, _| handles.iter().map(|h| Gc::as_ptr(mc.fetch(h)) as usize).collect());
     arena.collect_minor();
     arena.collect_full();
-    let after: Vec<usize> = arena.mutate(|mc, _| {
-        handles
-            .iter()
-            .map(|h| Gc::as_ptr(mc.fetch(h)) as usize)
-            .collect()
-    });
+    let after: Vec<usize> =
+        arena.mutate(|mc, _| handles.iter().map(|h| Gc::as_ptr(mc.fetch(h)) as usize).collect());
     assert_ne!(before, after, "the objects moved");
     arena.mutate(|mc, _| {
         for (i, h) in handles.iter().enumerate() {
@@ -142,11 +113,7 @@ fn handles_keep_objects_alive_and_follow_them() {
     let clone = handles[3].clone();
     drop(handles);
     arena.collect_full();
-    assert_eq!(
-        arena.census().live_objects,
-        2,
-        "only the cloned handle's object is left"
-    );
+    assert_eq!(arena.census().live_objects, 2, "only the cloned handle's object is left");
     arena.mutate(|mc, _| assert_eq!(&*mc.fetch(&clone).name, "p3"));
     assert!(clone.site().file().ends_with("api.rs"));
 }
@@ -186,23 +153,14 @@ fn a_panic_inside_mutate_leaves_the_heap_usable() {
                 let mut list = list.borrow_mut(mc);
                 for _ in 0..100 {
                     let next = list.last().copied();
-                    list.push(Gc::new(
-                        mc,
-                        Tracked {
-                            _token: drops.token(),
-                            next,
-                        },
-                    ));
+                    list.push(Gc::new(mc, Tracked { _token: drops.token(), next }));
                 }
                 // Garbage, then a panic in the middle of a slice fill, with a borrow held.
                 let _ = mc.alloc_slice_fill_with(50, |i| {
                     if i == 25 {
                         panic!("boom in round {round}");
                     }
-                    Tracked {
-                        _token: drops.token(),
-                        next: None,
-                    }
+                    Tracked { _token: drops.token(), next: None }
                 });
             })
         }));
@@ -213,11 +171,7 @@ fn a_panic_inside_mutate_leaves_the_heap_usable() {
             "the elements made before the panic were dropped"
         );
         arena.verify().expect("consistent after the panic");
-        arena.collect(if round % 2 == 0 {
-            CollectionKind::Minor
-        } else {
-            CollectionKind::Full
-        });
+        arena.collect(if round % 2 == 0 { CollectionKind::Minor } else { CollectionKind::Full });
         arena.mutate(|_, list| assert_eq!(list.borrow().len(), 100 * (round + 1)));
     }
     arena.mutate(|mc, list| list.borrow_mut(mc).truncate(10));
@@ -254,36 +208,22 @@ fn a_panicking_destructor_is_resumed_after_the_collection() {
 #[test]
 fn invalid_configurations_are_typed_errors() {
     let b = HeapConfig::builder;
-    assert!(matches!(
-        b().nursery_size(0).build(),
-        Err(ConfigError::NurseryTooSmall { .. })
-    ));
+    assert!(matches!(b().nursery_size(0).build(), Err(ConfigError::NurseryTooSmall { .. })));
     assert!(matches!(
         b().block_size(100_000).build(),
         Err(ConfigError::BlockSizeNotPowerOfTwo { .. })
     ));
+    assert!(matches!(b().block_size(1024).build(), Err(ConfigError::BlockSizeOutOfRange { .. })));
     assert!(matches!(
-        b().block_size(1024).build(),
-        Err(ConfigError::BlockSizeOutOfRange { .. })
-    ));
-    assert!(matches!(
-        b().block_size(64 * 1024)
-            .large_object_threshold(32 * 1024)
-            .build(),
+        b().block_size(64 * 1024).large_object_threshold(32 * 1024).build(),
         Err(ConfigError::ThresholdAboveBlock { .. })
     ));
     assert!(matches!(
         b().large_object_threshold(8).build(),
         Err(ConfigError::ThresholdTooSmall { .. })
     ));
-    assert!(matches!(
-        b().growth_factor(1.0).build(),
-        Err(ConfigError::GrowthFactor { .. })
-    ));
-    assert!(matches!(
-        b().growth_factor(f64::NAN).build(),
-        Err(ConfigError::GrowthFactor { .. })
-    ));
+    assert!(matches!(b().growth_factor(1.0).build(), Err(ConfigError::GrowthFactor { .. })));
+    assert!(matches!(b().growth_factor(f64::NAN).build(), Err(ConfigError::GrowthFactor { .. })));
     let err = b().block_size(3).build().unwrap_err();
     assert_eq!(err.to_string(), "block size 3 bytes is not a power of two");
     let ok = b().nursery_size(100_000).build().unwrap();
@@ -329,11 +269,7 @@ fn collect_if_due_follows_the_nursery_and_the_old_generation() {
 
 #[test]
 fn stress_mode_collects_at_every_safepoint() {
-    let config = HeapConfig::builder()
-        .stress(true)
-        .verify(true)
-        .build()
-        .unwrap();
+    let config = HeapConfig::builder().stress(true).verify(true).build().unwrap();
     let mut arena = Arena::<Rootable![Vec<Gc<'_, u32>>]>::new(config, |_| Vec::new());
     for i in 0..10 {
         arena.mutate_root(|mc, root| root.push(Gc::new(mc, i)));
@@ -363,8 +299,5 @@ fn statistics_describe_the_heap() {
     assert!(s.full.last > std::time::Duration::ZERO && s.full.max >= s.full.last);
     assert!(s.committed >= 64 * 1024 + 16 * 1024);
     let text = s.to_string();
-    assert!(
-        text.contains("full collections:") && text.contains("fragmentation"),
-        "{text}"
-    );
+    assert!(text.contains("full collections:") && text.contains("fragmentation"), "{text}");
 }

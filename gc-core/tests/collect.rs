@@ -26,24 +26,12 @@ fn survivors_are_promoted_and_the_nursery_is_emptied() {
     let mut arena = Arena::<Rootable![Option<Gc<'_, Node<'_>>>]>::new(config(), |_| None);
     arena.mutate_root(|mc, head| {
         for i in 0..100 {
-            let node = Gc::new(
-                mc,
-                Node {
-                    value: i,
-                    next: Lock::new(*head),
-                },
-            );
+            let node = Gc::new(mc, Node { value: i, next: Lock::new(*head) });
             *head = Some(node);
         }
         // garbage
         for i in 0..1000 {
-            Gc::new(
-                mc,
-                Node {
-                    value: i,
-                    next: Lock::new(None),
-                },
-            );
+            Gc::new(mc, Node { value: i, next: Lock::new(None) });
         }
     });
     assert!(arena.stats().nursery_used > 0);
@@ -51,11 +39,7 @@ fn survivors_are_promoted_and_the_nursery_is_emptied() {
     let stats = arena.stats();
     assert_eq!(stats.nursery_used, 0);
     assert_eq!(stats.minor.count, 1);
-    assert_eq!(
-        stats.bytes_promoted,
-        100 * 24,
-        "exactly the survivors are promoted"
-    );
+    assert_eq!(stats.bytes_promoted, 100 * 24, "exactly the survivors are promoted");
     arena.mutate(|_, head| assert_eq!(sum(*head), ((0..100).sum(), 100)));
     arena.collect_full();
     arena.mutate(|_, head| assert_eq!(sum(*head), ((0..100).sum(), 100)));
@@ -74,22 +58,10 @@ fn cycles_are_collected() {
 
     let mut arena = Arena::<Rootable![Option<Gc<'_, Ring<'_>>>]>::new(config(), |_| None);
     arena.mutate_root(|mc, root| {
-        let first = Gc::new(
-            mc,
-            Ring {
-                _token: drops.token(),
-                next: Lock::new(None),
-            },
-        );
+        let first = Gc::new(mc, Ring { _token: drops.token(), next: Lock::new(None) });
         let mut last = first;
         for _ in 1..1000 {
-            let ring = Gc::new(
-                mc,
-                Ring {
-                    _token: drops.token(),
-                    next: Lock::new(Some(last)),
-                },
-            );
+            let ring = Gc::new(mc, Ring { _token: drops.token(), next: Lock::new(Some(last)) });
             last = ring;
         }
         field!(Gc::write(mc, first), Ring, next).set(Some(last));
@@ -99,17 +71,9 @@ fn cycles_are_collected() {
     assert_eq!(drops.count(), 0, "a rooted ring stays");
     arena.mutate_root(|_, root| *root = None);
     arena.collect_minor();
-    assert_eq!(
-        drops.count(),
-        0,
-        "the ring is old now: a minor collection does not free it"
-    );
+    assert_eq!(drops.count(), 0, "the ring is old now: a minor collection does not free it");
     arena.collect_full();
-    assert_eq!(
-        drops.count(),
-        1000,
-        "the unrooted ring is dropped, once each"
-    );
+    assert_eq!(drops.count(), 1000, "the unrooted ring is dropped, once each");
     assert_eq!(arena.census().live_objects, 0);
     arena.collect_full();
     assert_eq!(drops.count(), 1000);
@@ -141,13 +105,7 @@ fn destructors_run_exactly_once_in_every_space() {
     // Dies in the nursery.
     arena.mutate(|mc, _| {
         for _ in 0..10 {
-            Gc::new(
-                mc,
-                Tracked {
-                    _token: drops.token(),
-                    _pad: [0; 32],
-                },
-            );
+            Gc::new(mc, Tracked { _token: drops.token(), _pad: [0; 32] });
         }
     });
     arena.collect_minor();
@@ -155,13 +113,7 @@ fn destructors_run_exactly_once_in_every_space() {
     // Survives a minor collection, dies in the old generation.
     arena.mutate_root(|mc, root| {
         for _ in 0..10 {
-            root.push(Gc::new(
-                mc,
-                Tracked {
-                    _token: drops.token(),
-                    _pad: [0; 32],
-                },
-            ));
+            root.push(Gc::new(mc, Tracked { _token: drops.token(), _pad: [0; 32] }));
         }
     });
     arena.collect_minor();
@@ -174,11 +126,7 @@ fn destructors_run_exactly_once_in_every_space() {
         for _ in 0..3 {
             Gc::new(
                 mc,
-                BigTracked {
-                    _token: drops.token(),
-                    _pad: vec![1; 10].into(),
-                    _inline: [0; 512],
-                },
+                BigTracked { _token: drops.token(), _pad: vec![1; 10].into(), _inline: [0; 512] },
             );
         }
     });
@@ -202,12 +150,7 @@ fn dead_old_objects_are_dropped_when_the_arena_is() {
     let mut arena = Arena::<Rootable![Vec<Gc<'_, Tracked>>]>::new(config(), |_| Vec::new());
     arena.mutate_root(|mc, root| {
         for _ in 0..50 {
-            root.push(Gc::new(
-                mc,
-                Tracked {
-                    _token: drops.token(),
-                },
-            ));
+            root.push(Gc::new(mc, Tracked { _token: drops.token() }));
         }
     });
     arena.collect_minor();
@@ -224,13 +167,7 @@ fn full_collection_leaves_no_holes() {
     let mut arena = Arena::<Rootable![Vec<Gc<'_, Node<'_>>>]>::new(config(), |_| Vec::new());
     arena.mutate_root(|mc, root| {
         for i in 0..20_000 {
-            root.push(Gc::new(
-                mc,
-                Node {
-                    value: i,
-                    next: Lock::new(None),
-                },
-            ));
+            root.push(Gc::new(mc, Node { value: i, next: Lock::new(None) }));
         }
     });
     arena.collect_minor();
@@ -243,10 +180,7 @@ fn full_collection_leaves_no_holes() {
         });
     });
     let census = arena.census();
-    assert!(
-        census.fragmentation > 0.3,
-        "holes before compaction: {census}"
-    );
+    assert!(census.fragmentation > 0.3, "holes before compaction: {census}");
     let blocks_before = arena.stats().old_blocks;
     arena.collect_full();
     let census = arena.census();
@@ -255,12 +189,7 @@ fn full_collection_leaves_no_holes() {
     let stats = arena.stats();
     assert_eq!(stats.fragmentation, 0.0);
     assert!(stats.fragmentation_before_last_full > 0.3, "{stats}");
-    assert!(
-        stats.old_blocks < blocks_before * 6 / 10,
-        "{} -> {}",
-        blocks_before,
-        stats.old_blocks
-    );
+    assert!(stats.old_blocks < blocks_before * 6 / 10, "{} -> {}", blocks_before, stats.old_blocks);
     assert_eq!(stats.live_after_last_full, 8_000 * 24);
     arena.mutate(|_, root| {
         let values: Vec<u64> = root.iter().map(|n| n.value).collect();
@@ -276,13 +205,7 @@ fn compaction_preserves_allocation_order() {
     let mut arena = Arena::<Rootable![Vec<Gc<'_, Node<'_>>>]>::new(config(), |_| Vec::new());
     arena.mutate_root(|mc, root| {
         for i in 0..5_000 {
-            root.push(Gc::new(
-                mc,
-                Node {
-                    value: i,
-                    next: Lock::new(None),
-                },
-            ));
+            root.push(Gc::new(mc, Node { value: i, next: Lock::new(None) }));
         }
     });
     arena.collect_minor();
@@ -292,11 +215,7 @@ fn compaction_preserves_allocation_order() {
         let addrs: Vec<usize> = root.iter().map(|n| Gc::as_ptr(*n) as usize).collect();
         // Within a block, survivors keep their relative order and sit back to back.
         let adjacent = addrs.windows(2).filter(|w| w[1] == w[0] + 24).count();
-        assert!(
-            adjacent as f64 > 0.95 * (addrs.len() - 1) as f64,
-            "{adjacent} of {}",
-            addrs.len()
-        );
+        assert!(adjacent as f64 > 0.95 * (addrs.len() - 1) as f64, "{adjacent} of {}", addrs.len());
     });
 }
 
@@ -309,13 +228,7 @@ fn old_to_young_edges_are_found_through_the_remembered_set() {
     arena.collect_minor(); // the vector object is old now
     for round in 0..20u64 {
         arena.mutate(|mc, list| {
-            let node = Gc::new(
-                mc,
-                Node {
-                    value: round,
-                    next: Lock::new(None),
-                },
-            );
+            let node = Gc::new(mc, Node { value: round, next: Lock::new(None) });
             list.borrow_mut(mc).push(node);
         });
         arena.collect_minor();
@@ -335,22 +248,10 @@ fn a_mutate_call_may_allocate_more_than_the_nursery() {
     let mut arena = Arena::<Rootable![Option<Gc<'_, Node<'_>>>]>::new(config(), |_| None);
     arena.mutate_root(|mc, head| {
         for i in 0..100_000 {
-            *head = Some(Gc::new(
-                mc,
-                Node {
-                    value: i,
-                    next: Lock::new(*head),
-                },
-            ));
+            *head = Some(Gc::new(mc, Node { value: i, next: Lock::new(*head) }));
         }
         for i in 0..100_000 {
-            Gc::new(
-                mc,
-                Node {
-                    value: i,
-                    next: Lock::new(None),
-                },
-            ); // garbage
+            Gc::new(mc, Node { value: i, next: Lock::new(None) }); // garbage
         }
     });
     let stats = arena.stats();
@@ -359,15 +260,8 @@ fn a_mutate_call_may_allocate_more_than_the_nursery() {
     assert!(stats.committed >= 200_000 * 24, "{stats}");
     assert_eq!(arena.collect_if_due(), Some(CollectionKind::Minor));
     let stats = arena.stats();
-    assert_eq!(
-        stats.bytes_promoted,
-        100_000 * 24,
-        "only the survivors are copied"
-    );
-    assert!(
-        stats.committed < 100_000 * 24 * 2,
-        "the extension was given back: {stats}"
-    );
+    assert_eq!(stats.bytes_promoted, 100_000 * 24, "only the survivors are copied");
+    assert!(stats.committed < 100_000 * 24 * 2, "the extension was given back: {stats}");
     arena.mutate(|_, head| assert_eq!(sum(*head), ((0..100_000).sum(), 100_000)));
     arena.collect_full();
     arena.mutate(|_, head| assert_eq!(sum(*head), ((0..100_000).sum(), 100_000)));
@@ -395,20 +289,8 @@ fn past_the_nursery_reservation_allocation_spills_into_the_old_generation() {
     let mut arena = Arena::<Rootable![Option<Gc<'_, Tracked<'_>>>]>::new(config, |_| None);
     arena.mutate_root(|mc, head| {
         for _ in 0..20_000 {
-            *head = Some(Gc::new(
-                mc,
-                Tracked {
-                    _token: drops.token(),
-                    next: *head,
-                },
-            ));
-            Gc::new(
-                mc,
-                Tracked {
-                    _token: drops.token(),
-                    next: None,
-                },
-            );
+            *head = Some(Gc::new(mc, Tracked { _token: drops.token(), next: *head }));
+            Gc::new(mc, Tracked { _token: drops.token(), next: None });
         }
     });
     let stats = arena.stats();
@@ -416,11 +298,7 @@ fn past_the_nursery_reservation_allocation_spills_into_the_old_generation() {
     arena.verify().unwrap();
     assert!(arena.collect_if_due().is_some());
     arena.collect_full();
-    assert_eq!(
-        drops.count(),
-        20_000,
-        "the garbage, in the nursery and spilled, is dropped"
-    );
+    assert_eq!(drops.count(), 20_000, "the garbage, in the nursery and spilled, is dropped");
     arena.mutate(|_, head| {
         let (mut n, mut at) = (0, *head);
         while let Some(t) = at {
@@ -442,13 +320,8 @@ fn long_lists_do_not_overflow_the_stack() {
     for chunk in 0..10 {
         arena.mutate_root(|mc, head| {
             for i in 0..N / 10 {
-                *head = Some(Gc::new(
-                    mc,
-                    Node {
-                        value: chunk * (N / 10) + i,
-                        next: Lock::new(*head),
-                    },
-                ));
+                *head =
+                    Some(Gc::new(mc, Node { value: chunk * (N / 10) + i, next: Lock::new(*head) }));
             }
         });
         arena.collect_minor();
@@ -477,25 +350,17 @@ fn large_objects_do_not_move() {
             root.push(mc.alloc_slice_fill_with(10_000, |j| i.wrapping_add(j as u8)));
             Gc::new(mc, [0u64; 8]); // garbage in between
         }
-        root.iter()
-            .map(|s| s.as_ptr() as *const u8 as usize)
-            .collect()
+        root.iter().map(|s| s.as_ptr() as *const u8 as usize).collect()
     });
     for _ in 0..3 {
         arena.collect_full();
         arena.collect_minor();
     }
     arena.mutate(|_, root| {
-        let now: Vec<usize> = root
-            .iter()
-            .map(|s| s.as_ptr() as *const u8 as usize)
-            .collect();
+        let now: Vec<usize> = root.iter().map(|s| s.as_ptr() as *const u8 as usize).collect();
         assert_eq!(now, addrs);
         for (i, s) in root.iter().enumerate() {
-            assert!(s
-                .iter()
-                .enumerate()
-                .all(|(j, &b)| b == (i as u8).wrapping_add(j as u8)));
+            assert!(s.iter().enumerate().all(|(j, &b)| b == (i as u8).wrapping_add(j as u8)));
         }
     });
     assert_eq!(arena.stats().large_objects, 5);
@@ -516,11 +381,7 @@ fn a_100_mib_slice_works() {
     arena.mutate(|_, root| {
         let big = root.unwrap();
         assert_eq!(big.len(), LEN);
-        assert!(big
-            .iter()
-            .enumerate()
-            .step_by(4093)
-            .all(|(i, &b)| b == (i % 251) as u8));
+        assert!(big.iter().enumerate().step_by(4093).all(|(i, &b)| b == (i % 251) as u8));
     });
     assert!(arena.stats().large_bytes >= LEN);
     arena.mutate_root(|_, root| *root = None);
@@ -539,18 +400,11 @@ fn over_aligned_types_keep_their_alignment() {
         Arena::<Rootable![Vec<(Gc<'_, Wide>, Gc<'_, u8>)>]>::new(config(), |_| Vec::new());
     arena.mutate_root(|mc, root| {
         for i in 0..2_000u32 {
-            root.push((
-                Gc::new(mc, Wide { a: (i * 7) as u128 }),
-                Gc::new(mc, (i * 7) as u8),
-            ));
+            root.push((Gc::new(mc, Wide { a: (i * 7) as u128 }), Gc::new(mc, (i * 7) as u8)));
             Gc::new(mc, 0u8);
         }
     });
-    for kind in [
-        CollectionKind::Minor,
-        CollectionKind::Full,
-        CollectionKind::Full,
-    ] {
+    for kind in [CollectionKind::Minor, CollectionKind::Full, CollectionKind::Full] {
         arena.collect(kind);
         arena.mutate_root(|_, root| {
             for (w, b) in root.iter() {
@@ -574,11 +428,7 @@ fn zero_sized_types_and_empty_slices() {
     struct Unit;
     let mut arena =
         Arena::<Rootable![(Vec<Gc<'_, Unit>>, Gc<'_, [u32]>, Gc<'_, str>)]>::new(config(), |mc| {
-            (
-                vec![Gc::new(mc, Unit), Gc::new(mc, Unit)],
-                mc.alloc_slice_copy(&[]),
-                mc.alloc_str(""),
-            )
+            (vec![Gc::new(mc, Unit), Gc::new(mc, Unit)], mc.alloc_slice_copy(&[]), mc.alloc_str(""))
         });
     arena.collect_full();
     arena.mutate(|_, (units, empty, s)| {

@@ -227,10 +227,7 @@ struct AllSkipped {
 #[test]
 fn skipped_fields_do_not_count() {
     assert!(!needs_trace::<AllSkipped>());
-    let all = AllSkipped {
-        a: NotTrace(1),
-        b: Rc::new("b".into()),
-    };
+    let all = AllSkipped { a: NotTrace(1), b: Rc::new("b".into()) };
     assert_eq!((all.a, all.b.as_str()), (NotTrace(1), "b"));
 }
 
@@ -258,23 +255,14 @@ fn build<'gc>(mc: &'gc gc_core::Mutation<'gc>) -> Everything<'gc> {
         id,
         left: shared,
         right: Some(leaf(id + 100, "right")),
-        strings: (0..5)
-            .map(|i| mc.alloc_str(&format!("s{id}.{i}")))
-            .collect(),
+        strings: (0..5).map(|i| mc.alloc_str(&format!("s{id}.{i}"))).collect(),
         unit: Unit,
         tag: "tag",
         opaque: NotTrace(id),
         r#type: mc.alloc_str("raw"),
     };
     let record = |name: &str, next| {
-        Gc::new(
-            mc,
-            Shape::Record {
-                name: mc.alloc_str(name),
-                next,
-                weight: NotTrace(7),
-            },
-        )
+        Gc::new(mc, Shape::Record { name: mc.alloc_str(name), next, weight: NotTrace(7) })
     };
     let tail = record("tail", None);
     let shapes = vec![
@@ -291,10 +279,7 @@ fn build<'gc>(mc: &'gc gc_core::Mutation<'gc>) -> Everything<'gc> {
         tuple: Leaf(9, mc.alloc_str("inline")),
         many: Gc::new(
             mc,
-            Many {
-                items: [mc.alloc_str("m0"), mc.alloc_str("m1")],
-                name: mc.alloc_str("many"),
-            },
+            Many { items: [mc.alloc_str("m0"), mc.alloc_str("m1")], name: mc.alloc_str("many") },
         ),
         boxed: Boxed {
             len: 2,
@@ -309,13 +294,8 @@ fn build<'gc>(mc: &'gc gc_core::Mutation<'gc>) -> Everything<'gc> {
                 self_: Some(mc.alloc_str("self")),
             },
         ),
-        tagged: Tagged {
-            value: mc.alloc_str("tagged"),
-            marker: PhantomData,
-        },
-        defaulted: Defaulted {
-            inner: Box::new(Some(mc.alloc_str("defaulted"))),
-        },
+        tagged: Tagged { value: mc.alloc_str("tagged"), marker: PhantomData },
+        defaulted: Defaulted { inner: Box::new(Some(mc.alloc_str("defaulted"))) },
     }
 }
 
@@ -334,37 +314,18 @@ fn check_named(named: &Named<'_>, id: u32) {
 fn check(all: &Everything<'_>) {
     check_named(&all.named, 1);
     assert!(matches!(*all.shapes[0], Shape::Empty));
-    let Shape::Tuple(s, 2, leaf) = &*all.shapes[1] else {
-        panic!("not a tuple")
-    };
+    let Shape::Tuple(s, 2, leaf) = &*all.shapes[1] else { panic!("not a tuple") };
     assert_eq!(&**s, "tuple");
-    assert!(
-        Gc::ptr_eq(*leaf, all.named.left),
-        "sharing survives the move"
-    );
-    let Shape::Record {
-        name,
-        next: Some(next),
-        weight,
-    } = &*all.shapes[2]
-    else {
+    assert!(Gc::ptr_eq(*leaf, all.named.left), "sharing survives the move");
+    let Shape::Record { name, next: Some(next), weight } = &*all.shapes[2] else {
         panic!("not a record")
     };
     assert_eq!((&**name, weight), ("head", &NotTrace(7)));
-    let Shape::Record {
-        name, next: None, ..
-    } = &**next
-    else {
-        panic!("not the tail")
-    };
+    let Shape::Record { name, next: None, .. } = &**next else { panic!("not the tail") };
     assert_eq!(&**name, "tail");
-    let Shape::OnlySkipped(s) = &*all.shapes[3] else {
-        panic!("not skipped")
-    };
+    let Shape::OnlySkipped(s) = &*all.shapes[3] else { panic!("not skipped") };
     assert_eq!(s, "skipped");
-    let Shape::Nested(named) = &*all.shapes[4] else {
-        panic!("not nested")
-    };
+    let Shape::Nested(named) = &*all.shapes[4] else { panic!("not nested") };
     check_named(named, 2);
     assert!(Gc::ptr_eq(named.left, all.named.left));
     assert!(matches!(all.flags[..], [Flag::On, Flag::Off(3)]));
@@ -406,10 +367,7 @@ const EVERYTHING_OBJECTS: usize = {
 fn structs_and_enums_survive_collections() {
     let mut arena = Arena::<Rootable![Everything<'_>]>::new(verifying(), build);
     let before = arena.census().live_objects;
-    assert_eq!(
-        before, EVERYTHING_OBJECTS,
-        "census walks every derived field"
-    );
+    assert_eq!(before, EVERYTHING_OBJECTS, "census walks every derived field");
     arena.mutate(|_, all| check(all));
     for _ in 0..3 {
         shake(&mut arena);
@@ -453,17 +411,12 @@ fn old_derived_objects_are_traced_after_writes() {
         });
         shake(&mut arena);
         arena.mutate(|_, cell| {
-            assert_eq!(
-                cell.value.get().as_deref(),
-                Some(&*format!("value {round}"))
-            );
+            assert_eq!(cell.value.get().as_deref(), Some(&*format!("value {round}")));
             assert_eq!(&*cell.fixed, "fixed");
             let list = cell.list.borrow();
             assert_eq!(list.len(), round as usize + 1);
             for (i, shape) in list.iter().enumerate() {
-                let Shape::Tuple(s, n, leaf) = &**shape else {
-                    panic!("not a tuple")
-                };
+                let Shape::Tuple(s, n, leaf) = &**shape else { panic!("not a tuple") };
                 assert_eq!((&**s, *n), (&*format!("shape {i}"), i as u32));
                 assert_eq!((leaf.0, &*leaf.1), (i as u32, "leaf"));
             }
@@ -528,23 +481,11 @@ fn recursive_types_are_traced() {
 fn require_static_allows_drop() {
     let drops = Rc::new(Cell::new(0));
     let mut arena = Arena::<Rootable![Gc<'_, Resource>]>::new(verifying(), |mc| {
-        Gc::new(
-            mc,
-            Resource {
-                opaque: NotTrace(1),
-                drops: drops.clone(),
-            },
-        )
+        Gc::new(mc, Resource { opaque: NotTrace(1), drops: drops.clone() })
     });
     arena.mutate(|mc, _| {
         for _ in 0..10 {
-            Gc::new(
-                mc,
-                Resource {
-                    opaque: NotTrace(2),
-                    drops: drops.clone(),
-                },
-            );
+            Gc::new(mc, Resource { opaque: NotTrace(2), drops: drops.clone() });
         }
     });
     arena.collect_full();
@@ -569,13 +510,7 @@ fn finalized<'gc>(
     payload: &str,
 ) -> Gc<'gc, Finalized<'gc>> {
     let payload = mc.alloc_str(payload);
-    Gc::new(
-        mc,
-        Finalized {
-            payload,
-            drops: drops.clone(),
-        },
-    )
+    Gc::new(mc, Finalized { payload, drops: drops.clone() })
 }
 
 #[test]
@@ -583,11 +518,7 @@ fn unsafe_drop_runs_drop_once() {
     let drops = Rc::new(Cell::new(0));
     let mut arena =
         Arena::<Rootable![RefLock<Vec<Gc<'_, Finalized<'_>>>>]>::new(verifying(), |mc| {
-            RefLock::new(
-                (0..20)
-                    .map(|i| finalized(mc, &drops, &format!("kept {i}")))
-                    .collect(),
-            )
+            RefLock::new((0..20).map(|i| finalized(mc, &drops, &format!("kept {i}"))).collect())
         });
     // Old objects: half of them become unreachable after they were promoted.
     arena.collect_minor();

@@ -16,8 +16,7 @@ struct Fields(Vec<(String, String)>);
 
 impl Visit for Fields {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0
-            .push((field.name().to_string(), format!("{value:?}")));
+        self.0.push((field.name().to_string(), format!("{value:?}")));
     }
 }
 
@@ -53,18 +52,11 @@ fn one_event_per_collection() {
     let events = recorder.0.lock().unwrap();
     assert_eq!(events.len(), 2);
     let get = |event: &Vec<(String, String)>, name: &str| {
-        event
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap()
+        event.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap()
     };
     assert_eq!(get(&events[0], "kind"), "\"Young\"");
     assert_eq!(get(&events[1], "kind"), "\"Full\"");
     assert_eq!(get(&events[0], "before"), "16000");
     assert_eq!(get(&events[0], "after"), "16000");
-    assert!(
-        get(&events[1], "message").starts_with("Pause Full 0.0M->0.0M("),
-        "{events:?}"
-    );
+    assert!(get(&events[1], "message").starts_with("Pause Full 0.0M->0.0M("), "{events:?}");
 }

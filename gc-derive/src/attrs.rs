@@ -85,11 +85,9 @@ pub(crate) fn type_attrs(attrs: &[Attribute], errors: &mut Errors) -> TypeAttrs 
             "bound" => {
                 seen.once(meta)?;
                 let lit: LitStr = meta.value()?.parse()?;
-                let bound = lit
-                    .parse_with(Punctuated::parse_terminated)
-                    .map_err(|err| {
-                        syn::Error::new(lit.span(), format_args!("invalid `bound`: {err}"))
-                    })?;
+                let bound = lit.parse_with(Punctuated::parse_terminated).map_err(|err| {
+                    syn::Error::new(lit.span(), format_args!("invalid `bound`: {err}"))
+                })?;
                 out.bound = Some(bound);
             }
             "unsafe_drop" => {
@@ -149,10 +147,8 @@ fn for_each_option(
                     home.name(),
                     place.name()
                 )),
-                None => meta.error(format_args!(
-                    "unknown `trace` option `{name}`: {}",
-                    place.expected()
-                )),
+                None => meta
+                    .error(format_args!("unknown `trace` option `{name}`: {}", place.expected())),
             })
         });
         if let Err(err) = result {
@@ -195,9 +191,6 @@ impl Seen {
     }
 
     fn span(&self, name: &str) -> Option<Span> {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, span)| *span)
+        self.0.iter().find(|(n, _)| n == name).map(|(_, span)| *span)
     }
 }

@@ -49,12 +49,7 @@ pub(crate) fn derive_trace(input: &DeriveInput) -> syn::Result<TokenStream> {
             .iter()
             .map(|variant| {
                 attrs::variant_attrs(&variant.attrs, &mut errors);
-                shape(
-                    &input.ident,
-                    Some(&variant.ident),
-                    &variant.fields,
-                    &mut errors,
-                )
+                shape(&input.ident, Some(&variant.ident), &variant.fields, &mut errors)
             })
             .collect(),
         Data::Union(data) => {
@@ -158,11 +153,8 @@ fn trace_impl(input: &DeriveInput, attrs: &TypeAttrs, shapes: &[Shape<'_>]) -> T
     } else {
         let traced = shapes.iter().flat_map(|s| &s.fields).filter(|f| !f.skip);
         let needs_trace = traced.map(needs_trace);
-        let static_asserts = shapes
-            .iter()
-            .flat_map(|s| &s.fields)
-            .filter(|f| f.skip)
-            .map(|field| {
+        let static_asserts =
+            shapes.iter().flat_map(|s| &s.fields).filter(|f| f.skip).map(|field| {
                 let ty = field.ty;
                 quote_spanned!(field.span()=> ::gc_core::__private::assert_static::<#ty>();)
             });
@@ -223,12 +215,7 @@ fn body(input: &DeriveInput, shapes: &[Shape<'_>], tracer: &Ident, labeled: bool
             .iter()
             .filter(|f| !f.skip)
             .enumerate()
-            .map(|(i, f)| {
-                (
-                    f,
-                    Ident::new(&format!("__gc_field_{i}"), Span::mixed_site()),
-                )
-            })
+            .map(|(i, f)| (f, Ident::new(&format!("__gc_field_{i}"), Span::mixed_site())))
             .collect();
         if traced.is_empty() {
             untraced_variants = true;
@@ -241,9 +228,8 @@ fn body(input: &DeriveInput, shapes: &[Shape<'_>], tracer: &Ident, labeled: bool
         let members = traced.iter().map(|(f, _)| &f.member);
         let bindings = traced.iter().map(|(_, binding)| binding);
         let pattern = quote!(#path { #(#members: #bindings,)* .. });
-        let calls = traced
-            .iter()
-            .map(|(field, binding)| trace_field(field, binding, tracer, labeled));
+        let calls =
+            traced.iter().map(|(field, binding)| trace_field(field, binding, tracer, labeled));
         let mut stmts = quote!(#(#calls)*);
         if let (true, Some(variant)) = (labeled, shape.variant) {
             let label = LitStr::new(&variant.unraw().to_string(), variant.span());
@@ -349,10 +335,7 @@ mod tests {
             struct A(Foo);
         );
         let out = expand(require_static).unwrap();
-        assert!(
-            !out.contains(guard) && out.contains("Self : 'static"),
-            "{out}"
-        );
+        assert!(!out.contains(guard) && out.contains("Self : 'static"), "{out}");
     }
 
     #[test]
@@ -361,23 +344,14 @@ mod tests {
             struct A<'a, T: Clone, U, const N: usize>(T, U, &'a ());
         ))
         .unwrap();
-        assert!(
-            out.contains("T : :: gc_core :: Trace , U : :: gc_core :: Trace"),
-            "{out}"
-        );
-        assert!(
-            !out.contains("'a : :: gc_core") && !out.contains("N : :: gc_core"),
-            "{out}"
-        );
+        assert!(out.contains("T : :: gc_core :: Trace , U : :: gc_core :: Trace"), "{out}");
+        assert!(!out.contains("'a : :: gc_core") && !out.contains("N : :: gc_core"), "{out}");
         let out = expand(quote!(
             #[trace(bound = "T: Foo")]
             struct A<T, U>(T, U);
         ))
         .unwrap();
-        assert!(
-            out.contains("where T : Foo") && !out.contains(":: gc_core :: Trace ,"),
-            "{out}"
-        );
+        assert!(out.contains("where T : Foo") && !out.contains(":: gc_core :: Trace ,"), "{out}");
     }
 
     #[test]
@@ -412,30 +386,18 @@ mod tests {
             }
         ))
         .unwrap();
-        assert!(
-            !out.contains("< Box < E > as :: gc_core :: Trace > :: NEEDS_TRACE"),
-            "{out}"
-        );
-        assert!(
-            !out.contains("< Vec < Self > as :: gc_core :: Trace > :: NEEDS_TRACE"),
-            "{out}"
-        );
+        assert!(!out.contains("< Box < E > as :: gc_core :: Trace > :: NEEDS_TRACE"), "{out}");
+        assert!(!out.contains("< Vec < Self > as :: gc_core :: Trace > :: NEEDS_TRACE"), "{out}");
         assert!(
             out.contains("false || true || true || < X as :: gc_core :: Trace > :: NEEDS_TRACE"),
             "{out}"
         );
-        assert!(
-            out.contains("< Box < E > as :: gc_core :: Trace > :: trace"),
-            "{out}"
-        );
+        assert!(out.contains("< Box < E > as :: gc_core :: Trace > :: trace"), "{out}");
     }
 
     #[test]
     fn rejects_what_it_cannot_trace() {
-        assert_eq!(
-            error(quote!(union U { a: u32 })),
-            "Trace cannot be derived for unions"
-        );
+        assert_eq!(error(quote!(union U { a: u32 })), "Trace cannot be derived for unions");
         assert!(error(quote!(
             #[repr(C, packed(2))]
             struct P(u32);

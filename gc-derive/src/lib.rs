@@ -38,9 +38,7 @@ use proc_macro::TokenStream;
 #[proc_macro_derive(Trace, attributes(trace))]
 pub fn derive_trace(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    expand::derive_trace(&input)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    expand::derive_trace(&input).unwrap_or_else(syn::Error::into_compile_error).into()
 }
 
 /// Names a root type for `gc_core::Arena`: a type-level function from the brand lifetime to
@@ -52,7 +50,5 @@ pub fn derive_trace(input: TokenStream) -> TokenStream {
 #[proc_macro]
 #[allow(non_snake_case)] // named like the type it stands for
 pub fn Rootable(input: TokenStream) -> TokenStream {
-    rootable::expand(input.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    rootable::expand(input.into()).unwrap_or_else(syn::Error::into_compile_error).into()
 }

@@ -29,10 +29,8 @@ fn parse(input: ParseStream<'_>) -> syn::Result<(Lifetime, Type)> {
         return Ok((brand, parse_type(input)?));
     }
     // The brand is named by the macro; `call_site` makes it resolve like the `'_`s it replaces.
-    let brand = Lifetime {
-        apostrophe: Span::call_site(),
-        ident: Ident::new(BRAND, Span::call_site()),
-    };
+    let brand =
+        Lifetime { apostrophe: Span::call_site(), ident: Ident::new(BRAND, Span::call_site()) };
     let tokens = replace_elided(input.parse()?);
     Ok((brand, parse_type.parse2(tokens)?))
 }
@@ -93,10 +91,8 @@ mod tests {
 
     /// The expansion without spaces, or the error.
     fn expand_str(input: TokenStream) -> String {
-        expand(input).map_or_else(
-            |err| format!("error: {err}"),
-            |out| out.to_string().replace(' ', ""),
-        )
+        expand(input)
+            .map_or_else(|err| format!("error: {err}"), |out| out.to_string().replace(' ', ""))
     }
 
     #[test]

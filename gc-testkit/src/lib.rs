@@ -194,25 +194,14 @@ pub fn run_with_fault(ops: &[Op], config: HeapConfig, fault: Option<Fault>) -> R
                 let id = model.next_id;
                 model.next_id += 1;
                 let slots = if large { LARGE_SLOTS } else { SMALL_SLOTS };
-                model.objects.insert(
-                    id,
-                    ModelObj {
-                        payload,
-                        edges: vec![None; slots],
-                    },
-                );
+                model.objects.insert(id, ModelObj { payload, edges: vec![None; slots] });
                 model.roots.push(id);
                 let log = log.clone();
                 arena.mutate_root(|mc, roots| {
                     let edges = mc.alloc_slice_fill_with(slots, |_| Lock::new(None));
                     roots.push(Gc::new(
                         mc,
-                        Obj {
-                            id,
-                            payload: Lock::new(payload),
-                            edges,
-                            _token: Token { id, log },
-                        },
+                        Obj { id, payload: Lock::new(payload), edges, _token: Token { id, log } },
                     ));
                 });
                 Ok(())
@@ -221,24 +210,15 @@ pub fn run_with_fault(ops: &[Op], config: HeapConfig, fault: Option<Fault>) -> R
                 for _ in 0..count {
                     let id = model.next_id;
                     model.next_id += 1;
-                    model.objects.insert(
-                        id,
-                        ModelObj {
-                            payload: 0,
-                            edges: vec![None; SMALL_SLOTS],
-                        },
-                    );
+                    model
+                        .objects
+                        .insert(id, ModelObj { payload: 0, edges: vec![None; SMALL_SLOTS] });
                     let log = log.clone();
                     arena.mutate(|mc, _| {
                         let edges = mc.alloc_slice_fill_with(SMALL_SLOTS, |_| Lock::new(None));
                         Gc::new(
                             mc,
-                            Obj {
-                                id,
-                                payload: Lock::new(0),
-                                edges,
-                                _token: Token { id, log },
-                            },
+                            Obj { id, payload: Lock::new(0), edges, _token: Token { id, log } },
                         );
                     });
                 }
@@ -339,13 +319,7 @@ pub fn run_with_fault(ops: &[Op], config: HeapConfig, fault: Option<Fault>) -> R
             }
             Op::IfDue => {
                 let kind = arena.collect_if_due();
-                check(
-                    &arena,
-                    &model,
-                    &handles,
-                    &log,
-                    kind == Some(CollectionKind::Full),
-                )
+                check(&arena, &model, &handles, &log, kind == Some(CollectionKind::Full))
             }
         };
         result.map_err(|e| format!("step {step} ({op:?}): {e}"))?;
@@ -361,9 +335,7 @@ pub fn run_with_fault(ops: &[Op], config: HeapConfig, fault: Option<Fault>) -> R
         match log.get(&id) {
             Some(1) => {}
             other => {
-                return Err(format!(
-                    "object {id} dropped {other:?} times in all (expected once)"
-                ))
+                return Err(format!("object {id} dropped {other:?} times in all (expected once)"))
             }
         }
     }
@@ -394,9 +366,7 @@ where
     if after_full {
         for &id in model.objects.keys() {
             if !reachable.contains(&id) && !log.contains_key(&id) {
-                return Err(format!(
-                    "object {id} is unreachable but survived a full collection"
-                ));
+                return Err(format!("object {id} is unreachable but survived a full collection"));
             }
         }
     }
@@ -418,18 +388,12 @@ where
             }
             let edges: Vec<Option<u64>> = obj.edges.iter().map(|e| e.get().map(|t| t.id)).collect();
             if edges != expected.edges {
-                return Err(format!(
-                    "object {id}: edges {edges:?} != {:?}",
-                    expected.edges
-                ));
+                return Err(format!("object {id}: edges {edges:?} != {:?}", expected.edges));
             }
         }
         let root_ids: Vec<u64> = roots.iter().map(|r| r.id).collect();
         if root_ids != model.roots {
-            return Err(format!(
-                "root holds {root_ids:?}, the model {:?}",
-                model.roots
-            ));
+            return Err(format!("root holds {root_ids:?}, the model {:?}", model.roots));
         }
         Ok(())
     })

@@ -54,11 +54,7 @@ proptest! {
 #[test]
 fn a_missing_barrier_is_caught_and_shrunk() {
     // A fixed seed keeps the shrunk program, and so the test, deterministic.
-    let config = Config {
-        cases: 1000,
-        failure_persistence: None,
-        ..Config::default()
-    };
+    let config = Config { cases: 1000, failure_persistence: None, ..Config::default() };
     let mut runner =
         TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
     let result = runner.run(&program(60), |ops| {
@@ -78,15 +74,8 @@ fn a_missing_barrier_is_caught_and_shrunk() {
             // collection). Proptest removes each operation once, in order, before shrinking the
             // operations themselves, so it stops a little above that: from up to 60 operations
             // to about a dozen.
-            assert!(
-                minimal.len() <= 16,
-                "shrunk to {} operations: {minimal:?}",
-                minimal.len()
-            );
-            assert!(
-                minimal.iter().any(|op| matches!(op, Op::Link { .. })),
-                "{minimal:?}"
-            );
+            assert!(minimal.len() <= 16, "shrunk to {} operations: {minimal:?}", minimal.len());
+            assert!(minimal.iter().any(|op| matches!(op, Op::Link { .. })), "{minimal:?}");
         }
         other => panic!("the injected bug went unnoticed: {other:?}"),
     }

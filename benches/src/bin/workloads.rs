@@ -26,15 +26,13 @@ fn main() {
         }
         "box-binary-trees" => (binary_trees::boxed(size as u32), None),
         "bumpalo-binary-trees" => (binary_trees::bumpalo(size as u32), None),
-        "alloc" => (alloc::gc_core(size, HeapConfig::default()), None),
-        "full-gc" => (
-            0,
-            Some(binary_trees::full_collections(
-                size as u32,
-                10,
-                HeapConfig::default(),
-            )),
-        ),
+        "alloc" => {
+            let (sum, stats) = alloc::gc_core_stats(size, HeapConfig::default());
+            (sum, Some(stats))
+        }
+        "full-gc" => {
+            (0, Some(binary_trees::full_collections(size as u32, 10, HeapConfig::default())))
+        }
         other => panic!("unknown workload {other}"),
     };
     let wall = start.elapsed();

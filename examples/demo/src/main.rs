@@ -36,9 +36,7 @@ fn person<'gc>(
     );
     for &parent in &p.parents {
         // `Gc::write` runs the write barrier; `field!` projects the permission onto a field.
-        field!(Gc::write(mc, parent), Person, children)
-            .borrow_mut()
-            .push(p);
+        field!(Gc::write(mc, parent), Person, children).borrow_mut().push(p);
     }
     p
 }
@@ -61,9 +59,8 @@ fn show(arena: &mut Arena<Rootable![Town<'_>]>, title: &str) {
 }
 
 fn main() {
-    let mut arena = Arena::<Rootable![Town<'_>]>::new(HeapConfig::default(), |_| Town {
-        families: Vec::new(),
-    });
+    let mut arena =
+        Arena::<Rootable![Town<'_>]>::new(HeapConfig::default(), |_| Town { families: Vec::new() });
 
     const FAMILIES: usize = 100_000;
     for slice in 0..10 {
@@ -80,10 +77,7 @@ fn main() {
     );
 
     arena.collect_full();
-    show(
-        &mut arena,
-        "after a full collection: everything is live, nothing moves",
-    );
+    show(&mut arena, "after a full collection: everything is live, nothing moves");
 
     arena.mutate_root(|_, town| {
         let mut i = 0;
@@ -95,10 +89,7 @@ fn main() {
     println!("\n== half the families leave town; before collecting:");
     println!("census: {}", arena.census());
     arena.collect_full();
-    show(
-        &mut arena,
-        "after a full collection: their cycles are freed and the rest slid together",
-    );
+    show(&mut arena, "after a full collection: their cycles are freed and the rest slid together");
 
     arena.mutate(|_, town| {
         let a = town.families[0];
@@ -112,8 +103,5 @@ fn main() {
 
     arena.mutate_root(|_, town| town.families.clear());
     arena.collect_full();
-    show(
-        &mut arena,
-        "everyone leaves: every cycle is garbage, the heap is empty",
-    );
+    show(&mut arena, "everyone leaves: every cycle is garbage, the heap is empty");
 }

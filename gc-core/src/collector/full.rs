@@ -38,10 +38,7 @@ impl Marker {
     pub(crate) fn visit(&mut self, obj: ObjPtr) {
         // SAFETY: a pointer held by a live object designates a live object.
         let word = unsafe { obj.header() };
-        debug_assert!(
-            word & FORWARDED == 0,
-            "marking reached a forwarded object {obj:?}"
-        );
+        debug_assert!(word & FORWARDED == 0, "marking reached a forwarded object {obj:?}");
         // SAFETY: not forwarded: the word holds the type.
         let info = unsafe { type_info_of_word(word) };
         if word & LARGE != 0 {
@@ -103,23 +100,16 @@ pub(crate) fn collect(
         // SAFETY: our block; bitmaps are clear between full collections.
         unsafe { block.meta().live = 0 };
     }
-    let mut tracer = Tracer::new(Mode::Mark(Marker {
-        geom,
-        stack: take(&mut state.stack),
-    }));
+    let mut tracer = Tracer::new(Mode::Mark(Marker { geom, stack: take(&mut state.stack) }));
     roots(&mut tracer);
     state.handles.trace(&mut tracer);
     loop {
-        let Mode::Mark(marker) = &mut tracer.mode else {
-            unreachable!()
-        };
+        let Mode::Mark(marker) = &mut tracer.mode else { unreachable!() };
         let Some(obj) = marker.stack.pop() else { break };
         // SAFETY: a marked, live object; the collector owns the heap.
         unsafe { trace_object(obj, obj.type_info(), &mut tracer) };
     }
-    let Mode::Mark(marker) = tracer.mode else {
-        unreachable!()
-    };
+    let Mode::Mark(marker) = tracer.mode else { unreachable!() };
     state.stack = marker.stack;
 
     let mut holes = 0;
@@ -296,11 +286,7 @@ pub(crate) fn collect(
         Some(last) => {
             // SAFETY: our block.
             unsafe { last.meta().top = dest_cursor };
-            blocks
-                .iter()
-                .position(|&b| b == last)
-                .expect("destination is one of ours")
-                + 1
+            blocks.iter().position(|&b| b == last).expect("destination is one of ours") + 1
         }
         None => prefix,
     };

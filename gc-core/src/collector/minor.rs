@@ -43,12 +43,9 @@ impl Evacuator<'_> {
         let info = unsafe { type_info_of_word(word) };
         // SAFETY: as above; a slice's length word follows its header.
         let size = unsafe { obj.size_with(info) };
-        let copy = self
-            .old
-            .alloc(size, info.payload_offset(), info.align)
-            .unwrap_or_else(|err| {
-                fatal(format_args!("out of memory promoting {size} bytes: {err}"))
-            });
+        let copy = self.old.alloc(size, info.payload_offset(), info.align).unwrap_or_else(|err| {
+            fatal(format_args!("out of memory promoting {size} bytes: {err}"))
+        });
         // SAFETY: `copy` is fresh old-generation space of `size` bytes, `obj` is `size` bytes of
         // nursery; they do not overlap. The old header becomes the forwarding word.
         unsafe {
@@ -108,9 +105,7 @@ pub(crate) fn collect(heap: &mut Heap, roots: RootTracer<'_>, panics: &mut DropP
     }
     drain(&mut tracer);
 
-    let Mode::Minor(evacuator) = tracer.mode else {
-        unreachable!()
-    };
+    let Mode::Minor(evacuator) = tracer.mode else { unreachable!() };
     state.stack = evacuator.stack;
     let promoted = evacuator.promoted;
 
@@ -136,9 +131,7 @@ pub(crate) fn collect(heap: &mut Heap, roots: RootTracer<'_>, panics: &mut DropP
 /// Scans the evacuated objects until no more are left.
 fn drain(tracer: &mut Tracer<'_>) {
     loop {
-        let Mode::Minor(evacuator) = &mut tracer.mode else {
-            unreachable!()
-        };
+        let Mode::Minor(evacuator) = &mut tracer.mode else { unreachable!() };
         let Some(obj) = evacuator.stack.pop() else {
             break;
         };

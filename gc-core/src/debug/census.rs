@@ -48,11 +48,7 @@ impl Census {
             }
         }
         let bytes = self.old_blocks_with_live * capacity;
-        self.fragmentation = if bytes == 0 {
-            0.0
-        } else {
-            self.old_holes as f64 / bytes as f64
-        };
+        self.fragmentation = if bytes == 0 { 0.0 } else { self.old_holes as f64 / bytes as f64 };
     }
 }
 

@@ -52,11 +52,7 @@ impl VerifyError {
 
 impl fmt::Display for VerifyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "heap verification found {} problem(s):",
-            self.problems.len()
-        )?;
+        writeln!(f, "heap verification found {} problem(s):", self.problems.len())?;
         for problem in self.problems.iter().take(20) {
             writeln!(f, "  {problem}")?;
         }
@@ -163,11 +159,7 @@ impl Checker {
                     "{path} -> {addr:#x}: points into the nursery after a collection"
                 ));
             }
-            if let Source::Object {
-                must_not_point_young: true,
-                ..
-            } = self.source
-            {
+            if let Source::Object { must_not_point_young: true, .. } = self.source {
                 let path = self.describe_path();
                 self.problem(format_args!(
                     "{path} -> {addr:#x}: an old object points into the nursery but was not remembered \
@@ -198,8 +190,7 @@ impl Checker {
         if first_visit {
             // SAFETY: indexed above as the start of a parsed object.
             let size = unsafe { target.size() };
-            self.census
-                .record(space == Space::Nursery, space == Space::Old, size);
+            self.census.record(space == Space::Nursery, space == Space::Old, size);
             if let Some(block) = (space == Space::Old)
                 .then(|| self.blocks.get_mut(&(addr & !(self.geom.size - 1))))
                 .flatten()
@@ -232,9 +223,7 @@ unsafe fn parse(
         // SAFETY: readable.
         let word = unsafe { obj.header() };
         let bad = |problems: &mut Vec<String>, why: &str| {
-            problems.push(format!(
-                "{what}: object at {at:#x} has a bad header {word:#x}: {why}"
-            ));
+            problems.push(format!("{what}: object at {at:#x} has a bad header {word:#x}: {why}"));
         };
         if word & FORWARDED != 0 {
             return bad(problems, "forwarded (or zapped) outside a collection");
@@ -280,22 +269,15 @@ pub(crate) fn check(
     let mut nursery_starts = bitvec![u64, Lsb0; 0; nursery_words];
     // SAFETY: `[start, top)` is the nursery's allocated part.
     unsafe {
-        parse(
-            nursery_start,
-            nursery_top,
-            0,
-            "nursery",
-            &mut problems,
-            |obj, info, _| {
-                nursery_starts.set((obj.addr() - nursery_start) / 8, true);
-                (info.drop.is_some() && !listed_drops.contains(&obj)).then(|| {
-                    format!(
-                        "nursery object {}@{obj:?} has a destructor but is not in the drop list",
-                        info.name()
-                    )
-                })
-            },
-        )
+        parse(nursery_start, nursery_top, 0, "nursery", &mut problems, |obj, info, _| {
+            nursery_starts.set((obj.addr() - nursery_start) / 8, true);
+            (info.drop.is_some() && !listed_drops.contains(&obj)).then(|| {
+                format!(
+                    "nursery object {}@{obj:?} has a destructor but is not in the drop list",
+                    info.name()
+                )
+            })
+        })
     };
 
     // Index the old generation.
@@ -317,10 +299,7 @@ pub(crate) fn check(
         }
         // SAFETY: our block; read only.
         if phase != Phase::AfterCollection && unsafe { block.marks(&geom) }.any() {
-            problems.push(format!(
-                "block {:#x}: mark bits set between collections",
-                block.base()
-            ));
+            problems.push(format!("block {:#x}: mark bits set between collections", block.base()));
         }
         let mut starts = bitvec![u64, Lsb0; 0; geom.size / 8];
         let mut needs_drop_flag = false;
@@ -387,9 +366,7 @@ pub(crate) fn check(
         }
         // SAFETY: checked not forwarded.
         if unsafe { type_info_of_word(word) }.magic != MAGIC {
-            problems.push(format!(
-                "large object {obj:?} has a bad type pointer {word:#x}"
-            ));
+            problems.push(format!("large object {obj:?} has a bad type pointer {word:#x}"));
             continue;
         }
         if word & REMEMBERED != 0 {
@@ -448,10 +425,7 @@ pub(crate) fn check(
         // SAFETY: parsed: not forwarded.
         let info = unsafe { type_info_of_word(word) };
         let old = !(obj.addr() >= nursery_start && obj.addr() < nursery_top);
-        let in_overflow = checker
-            .overflow
-            .iter()
-            .any(|&(s, e)| obj.addr() >= s && obj.addr() < e);
+        let in_overflow = checker.overflow.iter().any(|&(s, e)| obj.addr() >= s && obj.addr() < e);
         checker.source = Source::Object {
             obj,
             name: info.name(),
@@ -465,19 +439,11 @@ pub(crate) fn check(
     }
 
     let mut census = checker.census;
-    census.finish(
-        checker
-            .blocks
-            .values()
-            .map(|b| (b.live, b.top - b.data_start)),
-        geom.capacity(),
-    );
+    census.finish(checker.blocks.values().map(|b| (b.live, b.top - b.data_start)), geom.capacity());
     if checker.problems.is_empty() {
         Ok(census)
     } else {
-        Err(VerifyError {
-            problems: checker.problems,
-        })
+        Err(VerifyError { problems: checker.problems })
     }
 }
 

@@ -48,10 +48,7 @@ impl ObjPtr {
     /// `addr` is non-zero and 8-aligned.
     #[inline(always)]
     pub(crate) unsafe fn from_addr(addr: usize) -> ObjPtr {
-        debug_assert!(
-            addr != 0 && addr % WORD == 0,
-            "bad object address {addr:#x}"
-        );
+        debug_assert!(addr != 0 && addr % WORD == 0, "bad object address {addr:#x}");
         // SAFETY: the caller promises a non-zero address (precondition).
         ObjPtr(unsafe { NonNull::new_unchecked(addr as *mut usize) })
     }
@@ -92,10 +89,7 @@ impl ObjPtr {
     pub(crate) unsafe fn type_info(self) -> &'static TypeInfo {
         // SAFETY: precondition.
         let word = unsafe { self.header() };
-        debug_assert!(
-            word & FORWARDED == 0,
-            "type_info of a forwarded object at {self:?}"
-        );
+        debug_assert!(word & FORWARDED == 0, "type_info of a forwarded object at {self:?}");
         // SAFETY: a header that is not forwarded holds a `&'static TypeInfo` plus flag bits,
         // written by `init_header`.
         unsafe { type_info_of_word(word) }

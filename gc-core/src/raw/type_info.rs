@@ -86,21 +86,9 @@ impl TypeInfo {
             object_size: HEADER + align_up(size_of::<T>(), WORD),
             elem_size: 0,
             align: align_of::<T>(),
-            trace: if T::NEEDS_TRACE {
-                Some(trace_sized::<T>)
-            } else {
-                None
-            },
-            trace_labeled: if T::NEEDS_TRACE {
-                Some(trace_sized_labeled::<T>)
-            } else {
-                None
-            },
-            drop: if needs_drop::<T>() {
-                Some(drop_sized::<T>)
-            } else {
-                None
-            },
+            trace: if T::NEEDS_TRACE { Some(trace_sized::<T>) } else { None },
+            trace_labeled: if T::NEEDS_TRACE { Some(trace_sized_labeled::<T>) } else { None },
+            drop: if needs_drop::<T>() { Some(drop_sized::<T>) } else { None },
             name: std::any::type_name::<T>,
         }
     }
@@ -112,21 +100,9 @@ impl TypeInfo {
             object_size: 0,
             elem_size: size_of::<T>(),
             align: align_of::<T>(),
-            trace: if T::NEEDS_TRACE {
-                Some(trace_slice::<T>)
-            } else {
-                None
-            },
-            trace_labeled: if T::NEEDS_TRACE {
-                Some(trace_slice_labeled::<T>)
-            } else {
-                None
-            },
-            drop: if needs_drop::<T>() {
-                Some(drop_slice::<T>)
-            } else {
-                None
-            },
+            trace: if T::NEEDS_TRACE { Some(trace_slice::<T>) } else { None },
+            trace_labeled: if T::NEEDS_TRACE { Some(trace_slice_labeled::<T>) } else { None },
+            drop: if needs_drop::<T>() { Some(drop_slice::<T>) } else { None },
             name: std::any::type_name::<[T]>,
         }
     }
@@ -261,10 +237,8 @@ unsafe impl<T: Trace> GcObject for [T] {
 
 // SAFETY: a `str` object is a `[u8]` object holding UTF-8, checked when it was allocated.
 unsafe impl GcObject for str {
-    const TYPE_INFO: &'static TypeInfo = &TypeInfo {
-        name: std::any::type_name::<str>,
-        ..TypeInfo::of_slice::<u8>()
-    };
+    const TYPE_INFO: &'static TypeInfo =
+        &TypeInfo { name: std::any::type_name::<str>, ..TypeInfo::of_slice::<u8>() };
 
     #[inline(always)]
     unsafe fn deref_raw<'a>(header: *const usize) -> &'a str {

@@ -40,11 +40,7 @@ impl Geometry {
         debug_assert!(size.is_power_of_two());
         let bits = size / WORD;
         let bitmap_words = bits.div_ceil(64);
-        Geometry {
-            size,
-            bitmap_words,
-            data_offset: BITMAP_OFFSET + bitmap_words * 8,
-        }
+        Geometry { size, bitmap_words, data_offset: BITMAP_OFFSET + bitmap_words * 8 }
     }
 
     /// Bytes available for objects in one block.

@@ -52,10 +52,7 @@ impl OldGen {
         payload_offset: usize,
         align: usize,
     ) -> io::Result<ObjPtr> {
-        debug_assert!(
-            size <= self.geom.capacity(),
-            "object of {size} bytes in a block"
-        );
+        debug_assert!(size <= self.geom.capacity(), "object of {size} bytes in a block");
         let mut start = place(self.cursor, payload_offset, align);
         if start + size > self.limit || self.blocks.is_empty() {
             self.next_block()?;
