@@ -5,7 +5,7 @@ use gc_benches::binary_trees;
 use gc_core::HeapConfig;
 
 /// Depth at which gc-core runs about a second on the reference machine.
-const DEPTH: u32 = 18;
+const DEPTH: u32 = 19;
 
 fn bench(c: &mut Criterion) {
     let expected = binary_trees::expected_checksum(DEPTH);
