@@ -84,7 +84,8 @@ pub fn bumpalo(n: u64) -> u64 {
         let mut prev = None;
         for _ in 0..SLICE.min(n - i) {
             if i % 100 == 0 {
-                ring[(i / 100) as usize % KEEP] = Some(bump.alloc(BumpSmall { value: i, _next: None }));
+                ring[(i / 100) as usize % KEEP] =
+                    Some(bump.alloc(BumpSmall { value: i, _next: None }));
             } else {
                 prev = Some(&*bump.alloc(BumpSmall { value: i, _next: prev }));
             }

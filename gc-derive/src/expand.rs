@@ -180,6 +180,9 @@ fn trace_impl(input: &DeriveInput, attrs: &TypeAttrs, shapes: &[Shape<'_>]) -> T
         }
     };
 
+    // SAFETY (of the generated impl): `trace` visits every field that is not skipped, each once,
+    // and a skipped field is asserted `'static`, so it holds no `Gc`; `NEEDS_TRACE` is true if
+    // any traced field may hold one; `trace_labeled` visits the same fields.
     quote! {
         #[automatically_derived]
         unsafe impl #impl_generics ::gc_core::Trace for #name #ty_generics #where_clause {
