@@ -54,6 +54,15 @@ impl<'gc, T: ?Sized + 'gc> Gc<'gc, T> {
     pub fn ptr_eq(this: Gc<'gc, T>, other: Gc<'gc, T>) -> bool {
         this.ptr == other.ptr
     }
+
+    /// A number that identifies the object for its whole life, through every move: unique in
+    /// its heap, so it serves as a hash and as an id (a `HashMap<u64, _>` keyed by identity).
+    ///
+    /// The first call for an object files it in a side table (about the cost of a hash-map
+    /// insert); later calls look it up. Objects never asked cost nothing.
+    pub fn identity_hash(this: Gc<'gc, T>, mc: &Mutation<'gc>) -> u64 {
+        mc.heap().identity(this.ptr, true).expect("assigned on demand")
+    }
 }
 
 impl<'gc, T: Trace + 'gc> Gc<'gc, T> {

@@ -6,7 +6,7 @@ use std::io;
 
 use crate::config::{HeapConfig, MIN_LARGE_OBJECT_THRESHOLD};
 use crate::handle::HandleTable;
-use crate::raw::{fill, header_word, place, ObjPtr, TypeInfo, FLAGS, LARGE, REMEMBERED};
+use crate::raw::{fill, header_word, place, ObjPtr, TypeInfo, FLAGS, HASHED, LARGE, REMEMBERED};
 use crate::space::los::LargeObjectSpace;
 use crate::space::nursery::Nursery;
 use crate::space::old_gen::OldGen;
@@ -45,6 +45,12 @@ pub(crate) struct HeapState {
     pub(crate) stack: Vec<ObjPtr>,
     /// Scratch for full collections: the saved header of each live block object.
     pub(crate) saved_headers: Vec<usize>,
+    /// Scratch for collections: weak slots, deferred ephemerons, table sweeps.
+    pub(crate) weak: crate::collector::weak::WeakWork,
+    /// Identity hashes of the objects that were asked for one.
+    pub(crate) identities: crate::identity::Identities,
+    /// Finalization registrations.
+    pub(crate) finalizers: crate::finalize::Finalizers,
 }
 
 static NEXT_HEAP_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -72,6 +78,9 @@ impl Heap {
                 pacing: Default::default(),
                 stack: Vec::new(),
                 saved_headers: Vec::new(),
+                weak: Default::default(),
+                identities: Default::default(),
+                finalizers: Default::default(),
             }),
         })
     }
@@ -166,6 +175,21 @@ impl Heap {
                 self.remember(obj, word);
             }
         }
+    }
+
+    /// The identity of `obj` (see [`crate::identity`]), assigned now if `assign` and it has
+    /// none.
+    pub(crate) fn identity(&self, obj: ObjPtr, assign: bool) -> Option<u64> {
+        // SAFETY: `obj` is a live object (it comes from a `Gc`).
+        let word = unsafe { obj.header() };
+        if word & HASHED == 0 && !assign {
+            return None;
+        }
+        let young = self.nursery.contains(obj.addr());
+        let id = self.state.borrow_mut().identities.get(obj, young, word & HASHED == 0 || assign);
+        // SAFETY: as above; no reference to the header word is held.
+        unsafe { obj.set_header(word | HASHED) };
+        id
     }
 
     #[cold]

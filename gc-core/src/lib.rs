@@ -11,16 +11,20 @@ mod cell;
 mod collector;
 mod config;
 mod debug;
+mod finalize;
 mod gc;
 mod handle;
 mod heap;
+mod identity;
 mod mutation;
 mod raw;
 mod space;
 mod stats;
 mod sys;
+mod tables;
 mod trace;
 mod trace_impls;
+mod weak;
 
 pub use arena::{Arena, ArenaError, Root, Rootable};
 pub use barrier::Write;
@@ -29,6 +33,7 @@ pub use collector::CollectionKind;
 pub use config::{ConfigError, HeapConfig, HeapConfigBuilder};
 pub use debug::census::Census;
 pub use debug::verify::VerifyError;
+pub use finalize::FinalizationRegistry;
 pub use gc::Gc;
 pub use gc_derive::{Rootable, Trace};
 pub use handle::Handle;
@@ -36,7 +41,9 @@ pub use mutation::Mutation;
 pub use raw::GcObject;
 pub use stats::{PauseStats, Stats};
 pub use sys::memory_usage;
+pub use tables::{EphemeronTable, WeakValueTable};
 pub use trace::{Label, Trace, Tracer, UncheckedDrop};
+pub use weak::GcWeak;
 
 #[doc(hidden)]
 pub use arena::__DynRootable;

@@ -38,6 +38,10 @@ impl<'gc> Mutation<'gc> {
         unsafe { &*(heap as *const Heap as *const Mutation<'gc>) }
     }
 
+    pub(crate) fn heap(&self) -> &Heap {
+        &self.heap
+    }
+
     /// Allocates `value` in the heap: in the nursery, by bumping a pointer, unless it is
     /// larger than the large-object threshold or the nursery is full.
     #[inline(always)]

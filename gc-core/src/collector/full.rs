@@ -22,6 +22,7 @@
 
 use std::mem::take;
 
+use super::weak::{self, FullLiveness, WeakWork};
 use super::{trace_object, DropPanics, Mode, RootTracer};
 use crate::heap::Heap;
 use crate::raw::{fill, place, type_info_of_word, ObjPtr, FORWARDED, LARGE, MARKED, REMEMBERED};
@@ -29,8 +30,9 @@ use crate::space::block::{Block, Geometry};
 use crate::trace::Tracer;
 
 pub(crate) struct Marker {
-    geom: Geometry,
+    pub(crate) geom: Geometry,
     pub(crate) stack: Vec<ObjPtr>,
+    pub(crate) weak: WeakWork,
 }
 
 impl Marker {
@@ -60,6 +62,16 @@ impl Marker {
                 self.stack.push(obj);
             }
         }
+    }
+}
+
+/// Marks everything reachable from the objects queued so far.
+fn drain_marks(tracer: &mut Tracer<'_>) {
+    loop {
+        let Mode::Mark(marker) = &mut tracer.mode else { unreachable!() };
+        let Some(obj) = marker.stack.pop() else { break };
+        // SAFETY: a marked, live object; the collector owns the heap.
+        unsafe { trace_object(obj, obj.type_info(), tracer) };
     }
 }
 
@@ -100,17 +112,21 @@ pub(crate) fn collect(
         // SAFETY: our block; bitmaps are clear between full collections.
         unsafe { block.meta().live = 0 };
     }
-    let mut tracer = Tracer::new(Mode::Mark(Marker { geom, stack: take(&mut state.stack) }));
+    let mut tracer = Tracer::new(Mode::Mark(Marker {
+        geom,
+        stack: take(&mut state.stack),
+        weak: take(&mut state.weak),
+    }));
     roots(&mut tracer);
     state.handles.trace(&mut tracer);
-    loop {
-        let Mode::Mark(marker) = &mut tracer.mode else { unreachable!() };
-        let Some(obj) = marker.stack.pop() else { break };
-        // SAFETY: a marked, live object; the collector owns the heap.
-        unsafe { trace_object(obj, obj.type_info(), &mut tracer) };
-    }
-    let Mode::Mark(marker) = tracer.mode else { unreachable!() };
+    let live = FullLiveness { geom };
+    weak::finish(&mut tracer, &live, &mut drain_marks);
+    state.identities.after_mark(&live);
+    state.finalizers.after_mark(&live);
+    let Mode::Mark(mut marker) = tracer.mode else { unreachable!() };
     state.stack = marker.stack;
+    marker.weak.clear();
+    state.weak = marker.weak;
 
     let mut holes = 0;
     let mut capacity_with_live = 0;
@@ -200,6 +216,9 @@ pub(crate) fn collect(
             })
         };
     }
+
+    state.identities.after_plan();
+    state.finalizers.after_plan();
 
     // 4. Update.
     if !compacted.is_empty() {

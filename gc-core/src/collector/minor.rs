@@ -8,6 +8,7 @@
 //! survivors (plus the destructors of the dead, which are listed at allocation), not to the
 //! nursery's size.
 
+use super::weak::{self, MinorLiveness, WeakWork};
 use super::{fatal, trace_object, DropPanics, Mode, RootTracer};
 use crate::heap::Heap;
 use crate::raw::{copy_object, type_info_of_word, ObjPtr, FORWARDED, REMEMBERED};
@@ -15,14 +16,20 @@ use crate::space::old_gen::OldGen;
 use crate::trace::Tracer;
 
 pub(crate) struct Evacuator<'a> {
-    nursery_start: usize,
-    nursery_len: usize,
+    pub(crate) nursery_start: usize,
+    pub(crate) nursery_len: usize,
     old: &'a mut OldGen,
     pub(crate) stack: Vec<ObjPtr>,
+    pub(crate) weak: WeakWork,
     promoted: usize,
 }
 
 impl Evacuator<'_> {
+    #[inline(always)]
+    pub(crate) fn is_young(&self, obj: ObjPtr) -> bool {
+        obj.addr().wrapping_sub(self.nursery_start) < self.nursery_len
+    }
+
     #[inline(always)]
     pub(crate) fn visit(&mut self, slot: &mut ObjPtr) {
         if slot.addr().wrapping_sub(self.nursery_start) < self.nursery_len {
@@ -75,6 +82,7 @@ pub(crate) fn collect(heap: &mut Heap, roots: RootTracer<'_>, panics: &mut DropP
         nursery_len: nursery.reserved(),
         old: &mut state.old,
         stack: std::mem::take(&mut state.stack),
+        weak: std::mem::take(&mut state.weak),
         promoted: 0,
     }));
 
@@ -103,10 +111,15 @@ pub(crate) fn collect(heap: &mut Heap, roots: RootTracer<'_>, panics: &mut DropP
             }
         }
     }
-    drain(&mut tracer);
+    let live = MinorLiveness { nursery_start: nursery.start, nursery_len: nursery.reserved() };
+    weak::finish(&mut tracer, &live, &mut drain);
+    state.identities.after_minor(&live);
+    state.finalizers.after_minor(&live);
 
-    let Mode::Minor(evacuator) = tracer.mode else { unreachable!() };
+    let Mode::Minor(mut evacuator) = tracer.mode else { unreachable!() };
     state.stack = evacuator.stack;
+    evacuator.weak.clear();
+    state.weak = evacuator.weak;
     let promoted = evacuator.promoted;
 
     // Destructors of the nursery objects that did not survive.

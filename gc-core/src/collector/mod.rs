@@ -13,6 +13,7 @@
 
 pub(crate) mod full;
 pub(crate) mod minor;
+pub(crate) mod weak;
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -25,7 +25,8 @@ use super::census::Census;
 use crate::collector::{Mode, RootTracer};
 use crate::heap::Heap;
 use crate::raw::{
-    type_info_of_word, ObjPtr, TypeInfo, FLAGS, FORWARDED, LARGE, MAGIC, MARKED, REMEMBERED,
+    type_info_of_word, ObjPtr, TypeInfo, FLAGS, FORWARDED, HASHED, LARGE, MAGIC, MARKED, PINNED,
+    REMEMBERED,
 };
 use crate::space::block::Geometry;
 use crate::trace::{Label, Tracer};
@@ -141,6 +142,15 @@ impl Checker {
 
     /// Checks one pointer and queues its target.
     pub(crate) fn visit(&mut self, target: ObjPtr) {
+        self.check(target, true)
+    }
+
+    /// Checks a weak pointer: it must be as valid as a strong one, but is not followed.
+    pub(crate) fn visit_weak(&mut self, target: ObjPtr) {
+        self.check(target, false)
+    }
+
+    fn check(&mut self, target: ObjPtr, follow: bool) {
         let addr = target.addr();
         let space;
         let first_visit;
@@ -187,7 +197,10 @@ impl Checker {
                 "{path} -> {addr:#x}: dangling: not an object of this heap"
             ));
         }
-        if first_visit {
+        if first_visit && !follow {
+            // Not reached yet: only through a weak edge so far.
+            self.unvisit(target, space);
+        } else if first_visit {
             // SAFETY: indexed above as the start of a parsed object.
             let size = unsafe { target.size() };
             self.census.record(space == Space::Nursery, space == Space::Old, size);
@@ -198,6 +211,24 @@ impl Checker {
                 block.live += size;
             }
             self.stack.push(target);
+        }
+    }
+}
+
+impl Checker {
+    /// Forgets that `target` was visited (it was only checked through a weak edge).
+    fn unvisit(&mut self, target: ObjPtr, space: Space) {
+        let addr = target.addr();
+        match space {
+            Space::Nursery => self.nursery_visited.set((addr - self.nursery_start) / 8, false),
+            Space::Old => {
+                if let Some(block) = self.blocks.get_mut(&(addr & !(self.geom.size - 1))) {
+                    block.visited.set((addr & (self.geom.size - 1)) / 8, false);
+                }
+            }
+            Space::Large => {
+                self.large.insert(addr, false);
+            }
         }
     }
 }
@@ -261,6 +292,7 @@ pub(crate) fn check(
     let nursery_start = heap.nursery.start;
     let nursery_top = heap.nursery.cursor.get();
     let nursery_words = heap.nursery.used() / 8;
+    let heap_nursery_reserved = heap.nursery.reserved();
     let listed_drops: HashSet<ObjPtr> = heap.nursery.drops_snapshot().into_iter().collect();
     let state = heap.state.get_mut();
     let mut problems = Vec::new();
@@ -269,7 +301,7 @@ pub(crate) fn check(
     let mut nursery_starts = bitvec![u64, Lsb0; 0; nursery_words];
     // SAFETY: `[start, top)` is the nursery's allocated part.
     unsafe {
-        parse(nursery_start, nursery_top, 0, "nursery", &mut problems, |obj, info, _| {
+        parse(nursery_start, nursery_top, HASHED, "nursery", &mut problems, |obj, info, _| {
             nursery_starts.set((obj.addr() - nursery_start) / 8, true);
             (info.drop.is_some() && !listed_drops.contains(&obj)).then(|| {
                 format!(
@@ -308,7 +340,7 @@ pub(crate) fn check(
             parse(
                 data_start,
                 meta.top,
-                REMEMBERED,
+                REMEMBERED | HASHED | PINNED,
                 "old block",
                 &mut problems,
                 |obj, info, word| {
@@ -387,6 +419,33 @@ pub(crate) fn check(
     }
     if phase == Phase::AfterCollection && !remembered.is_empty() {
         problems.push("the remembered set is not empty after a collection".into());
+    }
+
+    // The side tables name objects, reachable or not (yet) swept: each must be an object.
+    let is_object = |addr: usize| -> bool {
+        if addr.wrapping_sub(nursery_start) < heap_nursery_reserved {
+            addr < nursery_top && nursery_starts[(addr - nursery_start) / 8]
+        } else if let Some(block) = blocks.get(&(addr & !(geom.size - 1))) {
+            addr >= block.data_start
+                && addr < block.top
+                && block.starts[(addr & (geom.size - 1)) / 8]
+        } else {
+            large.contains_key(&addr)
+        }
+    };
+    for (addr, young) in state.identities.addresses() {
+        // SAFETY: read only after `is_object` confirmed an object starts there.
+        if !is_object(addr) || unsafe { *(addr as *const usize) } & HASHED == 0 {
+            problems.push(format!("identity table: {addr:#x} is not a hashed object"));
+        } else if young != (addr.wrapping_sub(nursery_start) < heap_nursery_reserved) {
+            problems.push(format!("identity table: {addr:#x} is filed in the wrong generation"));
+        }
+    }
+    for target in state.finalizers.targets() {
+        if !is_object(target.addr()) {
+            problems
+                .push(format!("finalization registration for {target:?}, which is not an object"));
+        }
     }
 
     // Walk everything reachable.

@@ -19,6 +19,10 @@ pub(crate) const LARGE: usize = 1 << 2;
 /// Mark bit of a large object during a full collection (old-generation objects use the side
 /// bitmap of their block instead).
 pub(crate) const MARKED: usize = 1 << 3;
+/// The object has an identity hash, kept in the heap's identity table under its address.
+pub(crate) const HASHED: usize = 1 << 4;
+/// The object never moves (allocated pinned, or pinned by a `Pinned` guard).
+pub(crate) const PINNED: usize = 1 << 5;
 /// All flag bits: `TypeInfo` is aligned to 64 bytes.
 pub(crate) const FLAGS: usize = 63;
 

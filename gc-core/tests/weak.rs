@@ -1,0 +1,303 @@
+//! Weak references, ephemeron and weak-value tables, identity hashes, finalization.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::config;
+use gc_core::{
+    field, Arena, CollectionKind, EphemeronTable, FinalizationRegistry, Gc, GcWeak, Lock, RefLock,
+    Rootable, Trace, WeakValueTable,
+};
+
+#[derive(Trace)]
+struct Node<'gc> {
+    id: u32,
+    next: Lock<Option<Gc<'gc, Node<'gc>>>>,
+}
+
+fn node<'gc>(mc: &gc_core::Mutation<'gc>, id: u32) -> Gc<'gc, Node<'gc>> {
+    Gc::new(mc, Node { id, next: Lock::new(None) })
+}
+
+#[derive(Trace)]
+struct Holder<'gc> {
+    strong: RefLock<Vec<Gc<'gc, Node<'gc>>>>,
+    weak: RefLock<Vec<GcWeak<'gc, Node<'gc>>>>,
+}
+
+fn holder<'gc>() -> Holder<'gc> {
+    Holder { strong: RefLock::new(Vec::new()), weak: RefLock::new(Vec::new()) }
+}
+
+type HolderRoot = Rootable![Holder<'_>];
+
+fn ids<'gc>(weak: &[GcWeak<'gc, Node<'gc>>]) -> Vec<Option<u32>> {
+    weak.iter().map(|w| w.upgrade().map(|n| n.id)).collect()
+}
+
+#[test]
+fn weak_references_follow_moves_and_clear_on_death() {
+    for kinds in [
+        [CollectionKind::Minor, CollectionKind::Full],
+        [CollectionKind::Full, CollectionKind::Minor],
+    ] {
+        let mut arena = Arena::<HolderRoot>::new(config(), |_| holder());
+        arena.mutate_root(|mc, h| {
+            for id in 0..10 {
+                let n = node(mc, id);
+                h.weak.get_mut().push(Gc::downgrade(n));
+                if id % 2 == 0 {
+                    h.strong.get_mut().push(n);
+                }
+            }
+        });
+        arena.collect(kinds[0]);
+        let expect: Vec<Option<u32>> = (0..10).map(|i| (i % 2 == 0).then_some(i)).collect();
+        arena.mutate(|_, h| assert_eq!(ids(&h.weak.borrow()), expect));
+        arena.collect(kinds[1]);
+        arena.mutate(|_, h| assert_eq!(ids(&h.weak.borrow()), expect));
+        arena.mutate_root(|_, h| h.strong.get_mut().truncate(2));
+        arena.collect_full();
+        let expect: Vec<Option<u32>> =
+            (0..10).map(|i| (i < 4 && i % 2 == 0).then_some(i)).collect();
+        arena.mutate(|_, h| {
+            assert_eq!(ids(&h.weak.borrow()), expect);
+            // The live ones are the same objects as the strong pointers.
+            assert!(Gc::ptr_eq(h.weak.borrow()[2].upgrade().unwrap(), h.strong.borrow()[1]));
+        });
+    }
+}
+
+#[test]
+fn a_weak_pointer_in_an_old_object_to_a_young_one() {
+    let mut arena =
+        Arena::<Rootable![Gc<'_, Holder<'_>>]>::new(config(), |mc| Gc::new(mc, holder()));
+    arena.collect_full(); // the holder is old; what it is given next is young
+    arena.mutate(|mc, h| {
+        let dies = node(mc, 1);
+        let lives = node(mc, 2);
+        let w = Gc::write(mc, *h);
+        field!(w, Holder, weak).borrow_mut().extend([Gc::downgrade(dies), Gc::downgrade(lives)]);
+        field!(w, Holder, strong).borrow_mut().push(lives);
+    });
+    arena.collect_minor();
+    arena.mutate(|_, h| {
+        assert_eq!(ids(&h.weak.borrow()), vec![None, Some(2)]);
+        assert!(Gc::ptr_eq(h.weak.borrow()[1].upgrade().unwrap(), h.strong.borrow()[0]));
+    });
+    arena.mutate(|mc, h| field!(Gc::write(mc, *h), Holder, strong).borrow_mut().clear());
+    arena.collect_minor();
+    arena.mutate(|_, h| {
+        assert_eq!(
+            ids(&h.weak.borrow()),
+            vec![None, Some(2)],
+            "old: only a full collection frees it"
+        )
+    });
+    arena.collect_full();
+    arena.mutate(|_, h| assert_eq!(ids(&h.weak.borrow()), vec![None, None]));
+}
+
+#[test]
+fn ephemerons_keep_values_only_while_keys_live() {
+    type Table<'gc> = EphemeronTable<'gc, Node<'gc>, Gc<'gc, Node<'gc>>>;
+    type Root = Rootable![(Vec<Gc<'_, Node<'_>>>, Gc<'_, RefLock<Table<'_>>>)];
+    for kind in [CollectionKind::Minor, CollectionKind::Full] {
+        let mut arena = Arena::<Root>::new(config(), |mc| {
+            (Vec::new(), Gc::new(mc, RefLock::new(Table::new())))
+        });
+        if kind == CollectionKind::Full {
+            arena.collect_full(); // the table object is old; the keys will be young
+        }
+        arena.mutate_root(|mc, (keys, table)| {
+            let mut t = table.borrow_mut(mc);
+            // 1: key rooted, value reachable only through the table: kept.
+            let k1 = node(mc, 1);
+            t.insert(mc, k1, node(mc, 101));
+            keys.push(k1);
+            // 2: key unrooted: the entry goes, and its value with it.
+            t.insert(mc, node(mc, 2), node(mc, 102));
+            // 3: the value points back at its own key: that must not keep the key alive.
+            let k3 = node(mc, 3);
+            let v3 = Gc::new(mc, Node { id: 103, next: Lock::new(Some(k3)) });
+            t.insert(mc, k3, v3);
+            // 4 -> 5: key 5 is reachable only through the value of key 4, which is rooted.
+            let k4 = node(mc, 4);
+            let k5 = node(mc, 5);
+            let v4 = Gc::new(mc, Node { id: 104, next: Lock::new(Some(k5)) });
+            t.insert(mc, k4, v4);
+            t.insert(mc, k5, node(mc, 105));
+            keys.push(k4);
+        });
+        arena.collect(kind);
+        if kind == CollectionKind::Minor {
+            arena.collect_minor();
+        }
+        arena.mutate(|mc, (keys, table)| {
+            let t = table.borrow();
+            assert_eq!(t.len(), 3, "entries 1, 4 and 5 remain");
+            assert_eq!(t.get(mc, keys[0]).unwrap().id, 101);
+            let v4 = *t.get(mc, keys[1]).unwrap();
+            let k5 = v4.next.get().unwrap();
+            assert_eq!(t.get(mc, k5).unwrap().id, 105);
+            let mut values: Vec<u32> = t.iter().map(|(_, v)| v.id).collect();
+            values.sort();
+            assert_eq!(values, vec![101, 104, 105]);
+        });
+        // Drop key 4: entries 4 and 5 go together (a chain of ephemerons).
+        arena.mutate_root(|_, (keys, _)| {
+            keys.pop();
+        });
+        arena.collect_full();
+        arena.mutate(|_, (_, table)| assert_eq!(table.borrow().len(), 1));
+        // Left: key 1, its value, and the table object.
+        assert_eq!(arena.census().live_objects, 3, "{}", arena.census());
+    }
+}
+
+#[test]
+fn chains_of_ephemerons_across_two_tables() {
+    type Table<'gc> = EphemeronTable<'gc, Node<'gc>, Gc<'gc, Node<'gc>>>;
+    type Root =
+        Rootable![(Vec<Gc<'_, Node<'_>>>, Gc<'_, RefLock<Table<'_>>>, Gc<'_, RefLock<Table<'_>>>)];
+    let mut arena = Arena::<Root>::new(config(), |mc| {
+        (
+            Vec::new(),
+            Gc::new(mc, RefLock::new(Table::new())),
+            Gc::new(mc, RefLock::new(Table::new())),
+        )
+    });
+    arena.mutate_root(|mc, (roots, a, b)| {
+        // a: k0 -> k1; b: k1 -> k2; a: k2 -> v.  Only k0 is rooted.
+        let (k0, k1, k2, v) = (node(mc, 0), node(mc, 1), node(mc, 2), node(mc, 99));
+        a.borrow_mut(mc).insert(mc, k0, k1);
+        b.borrow_mut(mc).insert(mc, k1, k2);
+        a.borrow_mut(mc).insert(mc, k2, v);
+        roots.push(k0);
+    });
+    for kind in [CollectionKind::Minor, CollectionKind::Full, CollectionKind::Full] {
+        arena.collect(kind);
+        arena.mutate(|mc, (roots, a, b)| {
+            let k1 = *a.borrow().get(mc, roots[0]).unwrap();
+            let k2 = *b.borrow().get(mc, k1).unwrap();
+            assert_eq!(a.borrow().get(mc, k2).unwrap().id, 99);
+        });
+    }
+    arena.mutate_root(|_, (roots, _, _)| roots.clear());
+    arena.collect_full();
+    arena.mutate(|_, (_, a, b)| assert_eq!((a.borrow().len(), b.borrow().len()), (0, 0)));
+}
+
+#[test]
+fn weak_value_tables_drop_dead_values() {
+    let mut arena = Arena::<Rootable![(Vec<Gc<'_, str>>, WeakValueTable<'_, String, str>)]>::new(
+        config(),
+        |_| (Vec::new(), WeakValueTable::new()),
+    );
+    arena.mutate_root(|mc, (keep, table)| {
+        for i in 0..100 {
+            let s = mc.alloc_str(&format!("s{i}"));
+            table.insert(format!("s{i}"), s);
+            if i % 10 == 0 {
+                keep.push(s);
+            }
+        }
+    });
+    arena.collect_minor();
+    arena.mutate(|_, (_, table)| {
+        assert_eq!(table.len(), 10);
+        assert_eq!(&*table.get("s30").unwrap(), "s30");
+        assert!(table.get("s31").is_none());
+    });
+    arena.mutate_root(|_, (keep, _)| keep.truncate(3));
+    arena.collect_full();
+    arena.mutate(|_, (_, table)| {
+        let mut keys: Vec<&String> = table.iter().map(|(k, _)| k).collect();
+        keys.sort();
+        assert_eq!(keys, ["s0", "s10", "s20"]);
+    });
+}
+
+#[test]
+fn identity_hashes_survive_moves() {
+    let mut arena = Arena::<Rootable![Vec<Gc<'_, Node<'_>>>]>::new(config(), |_| Vec::new());
+    // Every third node gets an identity; garbage between them makes everything move.
+    let expected: HashMap<u32, u64> = arena.mutate_root(|mc, root| {
+        for i in 0..1000 {
+            root.push(node(mc, i));
+            node(mc, 10_000 + i);
+        }
+        root.iter().filter(|n| n.id % 3 == 0).map(|n| (n.id, Gc::identity_hash(*n, mc))).collect()
+    });
+    let by_identity: HashMap<u64, u32> = expected.iter().map(|(&id, &hash)| (hash, id)).collect();
+    assert_eq!(by_identity.len(), expected.len(), "identities are unique");
+    for round in 0..30 {
+        let kind = if round % 3 == 0 { CollectionKind::Full } else { CollectionKind::Minor };
+        arena.collect(kind);
+        arena.mutate(|mc, root| {
+            for _ in 0..200 {
+                node(mc, 0); // more garbage
+            }
+            for n in root.iter().filter(|n| n.id % 3 == 0) {
+                let hash = Gc::identity_hash(*n, mc);
+                assert_eq!(hash, expected[&n.id], "round {round}");
+                assert_eq!(by_identity[&hash], n.id, "a map keyed by identity still works");
+            }
+        });
+        if round == 10 {
+            // Free half of them: their table entries go, the others keep theirs.
+            arena.mutate_root(|_, root| root.retain(|n| n.id % 2 == 0));
+        }
+    }
+    arena.mutate(|_, root| assert_eq!(root.len(), 500));
+}
+
+#[test]
+fn finalization_tokens_are_delivered_once_after_death() {
+    let registry = FinalizationRegistry::<u32>::new();
+    let mut arena = Arena::<Rootable![Vec<Gc<'_, Node<'_>>>]>::new(config(), |_| Vec::new());
+    arena.mutate_root(|mc, root| {
+        for i in 0..20 {
+            let n = node(mc, i);
+            registry.register(mc, n, i);
+            if i < 10 {
+                root.push(n);
+            }
+        }
+    });
+    assert_eq!(registry.pending(), 20);
+    arena.collect_minor();
+    let mut got = registry.drain();
+    got.sort();
+    assert_eq!(got, (10..20).collect::<Vec<_>>(), "the young dead, at the minor collection");
+    arena.collect_full();
+    assert_eq!(registry.take(), None);
+    arena.mutate_root(|_, root| root.truncate(5));
+    arena.collect_minor();
+    assert_eq!(registry.take(), None, "old objects die only in full collections");
+    arena.collect_full();
+    let mut got = registry.drain();
+    got.sort();
+    assert_eq!(got, (5..10).collect::<Vec<_>>());
+    assert_eq!(registry.pending(), 5);
+    arena.collect_full();
+    assert!(registry.drain().is_empty(), "each token once");
+}
+
+#[test]
+fn a_dropped_registry_frees_its_registrations() {
+    let mut arena = Arena::<Rootable![Vec<Gc<'_, Node<'_>>>]>::new(config(), |_| Vec::new());
+    let token = std::rc::Rc::new(());
+    {
+        let registry = FinalizationRegistry::new();
+        arena.mutate_root(|mc, root| {
+            let n = node(mc, 1);
+            registry.register(mc, n, token.clone());
+            root.push(n);
+        });
+    }
+    assert_eq!(std::rc::Rc::strong_count(&token), 2);
+    arena.collect_minor();
+    assert_eq!(std::rc::Rc::strong_count(&token), 1, "the token was dropped with the registration");
+}
