@@ -7,8 +7,10 @@ use crate::collector::{self, CollectionKind};
 use crate::config::HeapConfig;
 use crate::debug::census::Census;
 use crate::debug::verify::{self, Phase, VerifyError};
+use crate::handle::Handle;
 use crate::heap::Heap;
 use crate::mutation::Mutation;
+use crate::pin::Pinned;
 use crate::stats::Stats;
 use crate::trace::{Label, Trace, Tracer};
 
@@ -87,6 +89,7 @@ where
 {
     heap: Heap,
     root: ManuallyDrop<Root<'static, R>>,
+    near_limit: Option<Box<dyn FnMut(usize, usize)>>,
 }
 
 impl<R: for<'a> Rootable<'a>> Arena<R>
@@ -116,7 +119,7 @@ where
         // layout. From now on the root is only reached through `mutate`, which rebrands it.
         let root =
             unsafe { std::ptr::read(&*root as *const Root<'_, R> as *const Root<'static, R>) };
-        Ok(Arena { heap, root: ManuallyDrop::new(root) })
+        Ok(Arena { heap, root: ManuallyDrop::new(root), near_limit: None })
     }
 
     /// Runs `f` with the heap and a shared reference to the root. No collection happens
@@ -174,7 +177,47 @@ where
     /// Runs a collection of the given kind.
     pub fn collect(&mut self, kind: CollectionKind) {
         let root = &mut *self.root;
-        collector::collect(&mut self.heap, &mut |t: &mut Tracer<'_>| trace_root(root, t), kind)
+        collector::collect(&mut self.heap, &mut |t: &mut Tracer<'_>| trace_root(root, t), kind);
+        if let Some(callback) = &mut self.near_limit {
+            let state = self.heap.state.get_mut();
+            if let Some(limit) = state.config.max_heap {
+                let size = state.heap_size(self.heap.nursery.committed());
+                if size as f64 >= limit as f64 * state.config.near_limit {
+                    callback(size, limit);
+                }
+            }
+        }
+    }
+
+    /// Calls `callback(heap_size, max_heap)` after every collection that leaves the heap past
+    /// the configured `near_limit` fraction of `max_heap` (an embedder may warn, or shed
+    /// caches). Without a `max_heap`, it is never called.
+    pub fn on_near_limit(&mut self, callback: impl FnMut(usize, usize) + 'static) {
+        self.near_limit = Some(Box::new(callback));
+    }
+
+    /// Pins the object a handle holds: it stays alive and in place until the returned guard is
+    /// dropped (and the next collection runs), so its address can be handed to foreign code.
+    /// A young object is promoted first, by a minor collection: the nursery is emptied by
+    /// every minor collection, so nothing in it can stay in place.
+    ///
+    /// Panics if the handle belongs to another arena.
+    pub fn pin<P: for<'a> Rootable<'a>>(&mut self, handle: &Handle<P>) -> Pinned<P> {
+        assert_eq!(
+            handle.slot.heap_id, self.heap.id,
+            "gc-core: a handle was pinned in an arena other than the one that created it"
+        );
+        if self.heap.nursery.contains(handle.slot.ptr.get().addr()) {
+            self.collect_minor();
+        }
+        let obj = handle.slot.ptr.get();
+        let guard = std::rc::Rc::new(());
+        // SAFETY: rooted by the handle, so live; not young (promoted above).
+        let info = unsafe {
+            self.heap.state.get_mut().pins.pin(obj, Some(guard.clone()));
+            obj.type_info()
+        };
+        Pinned::new(handle.clone(), guard, obj.payload(info))
     }
 
     /// A snapshot of the statistics.
@@ -189,6 +232,7 @@ where
         stats.large_bytes = state.los.bytes;
         stats.committed =
             self.heap.nursery.committed() + state.old.committed_bytes() + state.los.bytes;
+        stats.heap_size = state.heap_size(self.heap.nursery.committed());
         stats
     }
 

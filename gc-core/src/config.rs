@@ -26,6 +26,8 @@ pub struct HeapConfig {
     pub(crate) large_object_threshold: usize,
     pub(crate) growth_factor: f64,
     pub(crate) min_full_heap: usize,
+    pub(crate) max_heap: Option<usize>,
+    pub(crate) near_limit: f64,
     pub(crate) verify: bool,
     pub(crate) stress: bool,
 }
@@ -39,6 +41,8 @@ impl Default for HeapConfig {
             large_object_threshold: 16 * KIB,
             growth_factor: 2.0,
             min_full_heap: 32 * MIB,
+            max_heap: None,
+            near_limit: 0.9,
             verify: false,
             stress: false,
         }
@@ -76,6 +80,14 @@ impl HeapConfig {
     /// No full collection is due before the old generation reaches this size (default 32 MiB).
     pub fn min_full_heap(&self) -> usize {
         self.min_full_heap
+    }
+    /// The most the heap may hold (nursery, blocks in use, large objects), if limited.
+    pub fn max_heap(&self) -> Option<usize> {
+        self.max_heap
+    }
+    /// The fraction of `max_heap` past which the heap counts as near its limit.
+    pub fn near_limit(&self) -> f64 {
+        self.near_limit
     }
     /// Whether the heap verifier runs before and after every collection.
     pub fn verify(&self) -> bool {
@@ -137,6 +149,22 @@ impl HeapConfigBuilder {
         self.config.min_full_heap = bytes;
         self
     }
+    /// Limits the heap to `bytes` (nursery, old-generation blocks in use, large objects).
+    /// Allocation that would pass it fails: the `try_` methods return
+    /// [`AllocError::HeapLimit`](crate::AllocError), the others panic. Past the
+    /// [`near_limit`](HeapConfigBuilder::near_limit) fraction, `collect_if_due` runs full
+    /// collections and calls the arena's near-limit callback. At least the nursery size plus
+    /// four blocks.
+    pub fn max_heap(mut self, bytes: usize) -> Self {
+        self.config.max_heap = Some(bytes);
+        self
+    }
+    /// The fraction of `max_heap` past which the heap counts as near its limit (default 0.9;
+    /// between 0 and 1).
+    pub fn near_limit(mut self, fraction: f64) -> Self {
+        self.config.near_limit = fraction;
+        self
+    }
     /// Runs the heap verifier before and after every collection.
     pub fn verify(mut self, on: bool) -> Self {
         self.config.verify = on;
@@ -192,6 +220,15 @@ impl HeapConfigBuilder {
         }
         if !(c.growth_factor.is_finite() && c.growth_factor > 1.0) {
             return Err(ConfigError::GrowthFactor { factor: c.growth_factor });
+        }
+        if let Some(limit) = c.max_heap {
+            let min = c.nursery_size + 4 * c.block_size;
+            if limit < min {
+                return Err(ConfigError::MaxHeapTooSmall { limit, min });
+            }
+        }
+        if !(c.near_limit > 0.0 && c.near_limit <= 1.0) {
+            return Err(ConfigError::NearLimit { fraction: c.near_limit });
         }
         Ok(c)
     }
@@ -249,6 +286,18 @@ pub enum ConfigError {
         /// Configured block size.
         block_size: usize,
     },
+    /// The heap limit cannot hold the nursery and a few blocks.
+    MaxHeapTooSmall {
+        /// Requested limit.
+        limit: usize,
+        /// Smallest allowed limit for this nursery and block size.
+        min: usize,
+    },
+    /// The near-limit fraction is not in (0, 1].
+    NearLimit {
+        /// Requested fraction.
+        fraction: f64,
+    },
     /// The growth factor is not a finite number above 1.
     GrowthFactor {
         /// Requested factor.
@@ -284,6 +333,14 @@ impl fmt::Display for ConfigError {
                 "large-object threshold {threshold} bytes exceeds a quarter of the block size \
                  ({block_size} bytes)"
             ),
+            ConfigError::MaxHeapTooSmall { limit, min } => write!(
+                f,
+                "heap limit {limit} bytes is below the minimum of {min} bytes (the nursery and four \
+                 blocks)"
+            ),
+            ConfigError::NearLimit { fraction } => {
+                write!(f, "near-limit fraction {fraction} is not in (0, 1]")
+            }
             ConfigError::GrowthFactor { factor } => {
                 write!(f, "growth factor {factor} is not a finite number above 1")
             }

@@ -68,8 +68,16 @@ impl<'gc, T: ?Sized + 'gc> Gc<'gc, T> {
 impl<'gc, T: Trace + 'gc> Gc<'gc, T> {
     /// Allocates `value` in the heap. Same as [`Mutation::alloc`].
     #[inline(always)]
+    #[track_caller]
     pub fn new(mc: &Mutation<'gc>, value: T) -> Gc<'gc, T> {
         mc.alloc(value)
+    }
+
+    /// Allocates `value`, or gives it back if the heap limit is reached. Same as
+    /// [`Mutation::try_alloc`].
+    #[inline(always)]
+    pub fn try_new(mc: &Mutation<'gc>, value: T) -> Result<Gc<'gc, T>, (crate::AllocError, T)> {
+        mc.try_alloc(value)
     }
 }
 

@@ -51,6 +51,8 @@ pub(crate) struct HeapState {
     pub(crate) identities: crate::identity::Identities,
     /// Finalization registrations.
     pub(crate) finalizers: crate::finalize::Finalizers,
+    /// Pinned objects.
+    pub(crate) pins: crate::pin::Pins,
 }
 
 static NEXT_HEAP_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -81,6 +83,7 @@ impl Heap {
                 weak: Default::default(),
                 identities: Default::default(),
                 finalizers: Default::default(),
+                pins: Default::default(),
             }),
         })
     }
@@ -93,7 +96,7 @@ impl Heap {
         info: &'static TypeInfo,
         size: usize,
         header: &'static TypeInfo,
-    ) -> ObjPtr {
+    ) -> Result<ObjPtr, AllocError> {
         // For most types the first two comparisons are decided at compile time.
         if (size <= MIN_LARGE_OBJECT_THRESHOLD || size <= self.large_threshold)
             && info.align <= MAX_BLOCK_ALIGN
@@ -113,7 +116,7 @@ impl Heap {
                     if header.drop.is_some() {
                         self.nursery.push_drop(obj);
                     }
-                    return obj;
+                    return Ok(obj);
                 }
             }
         }
@@ -127,21 +130,39 @@ impl Heap {
         info: &'static TypeInfo,
         size: usize,
         header: &'static TypeInfo,
-    ) -> ObjPtr {
-        if (size <= MIN_LARGE_OBJECT_THRESHOLD || size <= self.large_threshold)
-            && info.align <= MAX_BLOCK_ALIGN
-            && self.nursery.extend(size + info.align)
-        {
-            return self.alloc_raw(info, size, header);
-        }
-        let mut state = self.state.borrow_mut();
-        match state.alloc_outside_nursery(info, size, header) {
-            Ok(obj) => obj,
-            Err(err) => {
-                drop(state);
-                panic!("gc-core: out of memory allocating an object of {size} bytes: {err}")
+    ) -> Result<ObjPtr, AllocError> {
+        let young = (size <= MIN_LARGE_OBJECT_THRESHOLD || size <= self.large_threshold)
+            && info.align <= MAX_BLOCK_ALIGN;
+        if young {
+            // The nursery is full within this `mutate` call: grow it (see `Nursery`).
+            let step = self.nursery.extension_step(size + info.align);
+            self.state.borrow().check_limit(self.nursery.committed(), step)?;
+            if self.nursery.extend(step) {
+                return self.alloc_raw(info, size, header);
             }
         }
+        self.state.borrow_mut().alloc_outside_nursery(
+            info,
+            size,
+            header,
+            false,
+            self.nursery.committed(),
+        )
+    }
+
+    /// Allocates an object that never moves.
+    pub(crate) fn alloc_pinned(
+        &self,
+        info: &'static TypeInfo,
+        size: usize,
+    ) -> Result<ObjPtr, AllocError> {
+        self.state.borrow_mut().alloc_outside_nursery(
+            info,
+            size,
+            info,
+            true,
+            self.nursery.committed(),
+        )
     }
 
     /// Makes a slice object whose elements were filled under a `DEAD_BYTES` header into an
@@ -211,31 +232,124 @@ impl HeapState {
         info: &'static TypeInfo,
         size: usize,
         header: &'static TypeInfo,
-    ) -> io::Result<ObjPtr> {
+        pinned: bool,
+        nursery_committed: usize,
+    ) -> Result<ObjPtr, AllocError> {
         let offset = info.payload_offset();
+        let out_of_memory = |source| AllocError::OutOfMemory { requested: size, source };
         let obj;
         let mut flags = 0;
         if size > self.config.large_object_threshold || info.align > MAX_BLOCK_ALIGN {
-            obj = self.los.alloc(size, offset, info.align)?;
+            self.check_limit(nursery_committed, size)?;
+            obj = self.los.alloc(size, offset, info.align).map_err(out_of_memory)?;
             flags |= LARGE;
             if info.trace.is_some() {
                 flags |= REMEMBERED;
                 self.remembered.push(obj);
             }
         } else {
-            obj = self.old.alloc_overflow(size, offset, info.align)?;
+            if !self.old.fits(size, offset, info.align) {
+                self.check_limit(nursery_committed, self.config.block_size)?;
+            }
+            obj = self.old.alloc_overflow(size, offset, info.align).map_err(out_of_memory)?;
             if info.drop.is_some() {
                 // SAFETY: the block is ours; no other reference to its metadata is live.
                 unsafe { self.old.geom.block_of(obj).meta().has_drop = true };
             }
-            self.stats.bytes_pretenured += size as u64;
+            if !pinned {
+                self.stats.bytes_pretenured += size as u64;
+            }
         }
         // SAFETY: fresh space for the object.
         unsafe { obj.set_header(header_word(header, flags)) };
+        if pinned {
+            // SAFETY: a fresh object outside the nursery, its header written.
+            unsafe { self.pins.pin(obj, None) };
+        }
         self.debt += size;
         self.stats.bytes_allocated += size as u64;
         Ok(obj)
     }
+
+    /// The size of the heap: what counts against `max_heap`. Blocks and the nursery count in
+    /// full (they are what the heap holds from the OS), retained free blocks do not.
+    pub(crate) fn heap_size(&self, nursery_committed: usize) -> usize {
+        nursery_committed + self.old.blocks.len() * self.config.block_size + self.los.bytes
+    }
+
+    /// Fails if growing the heap by `more` bytes would pass `max_heap`.
+    pub(crate) fn check_limit(
+        &self,
+        nursery_committed: usize,
+        more: usize,
+    ) -> Result<(), AllocError> {
+        match self.config.max_heap {
+            Some(limit) if self.heap_size(nursery_committed) + more > limit => {
+                Err(AllocError::HeapLimit {
+                    requested: more,
+                    heap_size: self.heap_size(nursery_committed),
+                    limit,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Why an allocation failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AllocError {
+    /// The heap would grow past the configured `max_heap`. Collecting at the next safepoint
+    /// ([`Arena::collect_if_due`](crate::Arena::collect_if_due) does when the heap is near its
+    /// limit) may make room; the heap is consistent and usable meanwhile.
+    HeapLimit {
+        /// Bytes the heap needed to grow by.
+        requested: usize,
+        /// The heap's size now.
+        heap_size: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// The OS refused memory.
+    OutOfMemory {
+        /// Bytes of the allocation.
+        requested: usize,
+        /// The error from the OS or the allocator.
+        source: io::Error,
+    },
+}
+
+impl std::fmt::Display for AllocError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AllocError::HeapLimit { requested, heap_size, limit } => write!(
+                f,
+                "heap limit of {limit} bytes reached: {heap_size} bytes in use, {requested} more \
+                 needed (a full collection at the next safepoint may free some)"
+            ),
+            AllocError::OutOfMemory { requested, source } => {
+                write!(f, "out of memory allocating {requested} bytes: {source}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for AllocError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            AllocError::OutOfMemory { source, .. } => Some(source),
+            AllocError::HeapLimit { .. } => None,
+        }
+    }
+}
+
+/// The panic of the allocation methods that have a `try_` variant.
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub(crate) fn alloc_failed(err: AllocError) -> ! {
+    panic!("gc-core: {err}")
 }
 
 impl Drop for Heap {

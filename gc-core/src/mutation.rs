@@ -8,7 +8,7 @@ use std::rc::Rc;
 use crate::arena::{Root, Rootable};
 use crate::gc::{Gc, Invariant};
 use crate::handle::{Handle, HandleSlot};
-use crate::heap::Heap;
+use crate::heap::{alloc_failed, AllocError, Heap};
 use crate::raw::{GcObject, ObjPtr, TypeInfo, DEAD_BYTES, HEADER, WORD};
 use crate::trace::Trace;
 
@@ -43,13 +43,43 @@ impl<'gc> Mutation<'gc> {
     }
 
     /// Allocates `value` in the heap: in the nursery, by bumping a pointer, unless it is
-    /// larger than the large-object threshold or the nursery is full.
+    /// larger than the large-object threshold. Panics if the heap limit is reached; see
+    /// [`try_alloc`](Mutation::try_alloc).
     #[inline(always)]
+    #[track_caller]
     pub fn alloc<T: Trace + 'gc>(&self, value: T) -> Gc<'gc, T> {
+        match self.try_alloc(value) {
+            Ok(gc) => gc,
+            Err((err, _)) => alloc_failed(err),
+        }
+    }
+
+    /// Allocates `value`, or gives it back with the reason if the heap limit is reached (or the
+    /// OS refuses memory). The heap is unchanged by a failure.
+    #[inline(always)]
+    pub fn try_alloc<T: Trace + 'gc>(&self, value: T) -> Result<Gc<'gc, T>, (AllocError, T)> {
         let info = <T as GcObject>::TYPE_INFO;
-        let obj = self.heap.alloc_raw(info, info.object_size, info);
+        let obj = match self.heap.alloc_raw(info, info.object_size, info) {
+            Ok(obj) => obj,
+            Err(err) => return Err((err, value)),
+        };
         // SAFETY: `obj` is fresh space for a `T` after a header for `T`; the value is moved
         // in before anything can read the object.
+        unsafe {
+            std::ptr::write(obj.payload(info).cast::<T>(), value);
+            Ok(Gc::from_obj(obj))
+        }
+    }
+
+    /// Allocates `value` in the old generation, where it never moves: its address
+    /// ([`Gc::as_ptr`]) stays valid for the object's life and can be handed to foreign code.
+    /// Collections slide other objects around it.
+    #[track_caller]
+    pub fn alloc_pinned<T: Trace + 'gc>(&self, value: T) -> Gc<'gc, T> {
+        let info = <T as GcObject>::TYPE_INFO;
+        let obj =
+            self.heap.alloc_pinned(info, info.object_size).unwrap_or_else(|e| alloc_failed(e));
+        // SAFETY: as in `try_alloc`.
         unsafe {
             std::ptr::write(obj.payload(info).cast::<T>(), value);
             Gc::from_obj(obj)
@@ -57,18 +87,36 @@ impl<'gc> Mutation<'gc> {
     }
 
     /// Allocates a copy of `s`.
+    #[track_caller]
     pub fn alloc_str(&self, s: &str) -> Gc<'gc, str> {
+        self.try_alloc_str(s).unwrap_or_else(|e| alloc_failed(e))
+    }
+
+    /// Allocates a copy of `s`, or fails at the heap limit.
+    pub fn try_alloc_str(&self, s: &str) -> Result<Gc<'gc, str>, AllocError> {
         // SAFETY: `str` objects are byte slice objects; the bytes copied are UTF-8.
-        unsafe { Gc::from_obj(self.alloc_copy(<str as GcObject>::TYPE_INFO, s.as_bytes())) }
+        unsafe {
+            self.alloc_copy(<str as GcObject>::TYPE_INFO, s.as_bytes()).map(|o| Gc::from_obj(o))
+        }
     }
 
     /// Allocates a copy of `slice`.
+    #[track_caller]
     pub fn alloc_slice_copy<T: Trace + Copy + 'gc>(&self, slice: &[T]) -> Gc<'gc, [T]> {
+        self.try_alloc_slice_copy(slice).unwrap_or_else(|e| alloc_failed(e))
+    }
+
+    /// Allocates a copy of `slice`, or fails at the heap limit.
+    pub fn try_alloc_slice_copy<T: Trace + Copy + 'gc>(
+        &self,
+        slice: &[T],
+    ) -> Result<Gc<'gc, [T]>, AllocError> {
         // SAFETY: the object type is `[T]` and the elements are `T`s.
-        unsafe { Gc::from_obj(self.alloc_copy(<[T] as GcObject>::TYPE_INFO, slice)) }
+        unsafe { self.alloc_copy(<[T] as GcObject>::TYPE_INFO, slice).map(|o| Gc::from_obj(o)) }
     }
 
     /// Allocates a clone of every element of `slice`.
+    #[track_caller]
     pub fn alloc_slice_clone<T: Trace + Clone + 'gc>(&self, slice: &[T]) -> Gc<'gc, [T]> {
         self.alloc_slice_fill_with(slice.len(), |i| slice[i].clone())
     }
@@ -77,16 +125,28 @@ impl<'gc> Mutation<'gc> {
     ///
     /// `f` may allocate. If it panics, the elements made so far are dropped and the space
     /// becomes a dead filler: the heap stays consistent.
+    #[track_caller]
     pub fn alloc_slice_fill_with<T: Trace + 'gc>(
         &self,
         len: usize,
-        mut f: impl FnMut(usize) -> T,
+        f: impl FnMut(usize) -> T,
     ) -> Gc<'gc, [T]> {
+        self.try_alloc_slice_fill_with(len, f).unwrap_or_else(|e| alloc_failed(e))
+    }
+
+    /// As [`alloc_slice_fill_with`](Mutation::alloc_slice_fill_with), or fails at the heap
+    /// limit (before calling `f`).
+    pub fn try_alloc_slice_fill_with<T: Trace + 'gc>(
+        &self,
+        len: usize,
+        mut f: impl FnMut(usize) -> T,
+    ) -> Result<Gc<'gc, [T]>, AllocError> {
         self.alloc_slice_init(len, |i| Some(f(i)))
     }
 
     /// Allocates a slice holding the items of an iterator of exact size. Panics if the
     /// iterator yields fewer items than its `len` promised.
+    #[track_caller]
     pub fn alloc_slice_from_iter<T, I>(&self, iter: I) -> Gc<'gc, [T]>
     where
         T: Trace + 'gc,
@@ -94,9 +154,10 @@ impl<'gc> Mutation<'gc> {
         I::IntoIter: ExactSizeIterator,
     {
         let mut iter = iter.into_iter();
-        self.alloc_slice_init(iter.len(), |_| iter.next())
+        self.alloc_slice_init(iter.len(), |_| iter.next()).unwrap_or_else(|e| alloc_failed(e))
     }
 
+    #[track_caller]
     fn slice_size(info: &TypeInfo, len: usize) -> usize {
         info.checked_slice_object_size(len)
             .unwrap_or_else(|| panic!("gc-core: a slice of {len} elements is too large"))
@@ -104,16 +165,20 @@ impl<'gc> Mutation<'gc> {
 
     /// # Safety
     /// `info` is the type info of `[T]` (or of `str`, when `T` is `u8` holding UTF-8).
-    unsafe fn alloc_copy<T: Copy>(&self, info: &'static TypeInfo, slice: &[T]) -> ObjPtr {
+    unsafe fn alloc_copy<T: Copy>(
+        &self,
+        info: &'static TypeInfo,
+        slice: &[T],
+    ) -> Result<ObjPtr, AllocError> {
         let len = slice.len();
-        let obj = self.heap.alloc_raw(info, Self::slice_size(info, len), info);
+        let obj = self.heap.alloc_raw(info, Self::slice_size(info, len), info)?;
         // SAFETY: fresh space for `len` elements after the header and length word; copying
         // `Copy` values cannot panic, so the object is complete before anything reads it.
         unsafe {
             *obj.as_ptr().add(1) = len;
             std::ptr::copy_nonoverlapping(slice.as_ptr(), obj.payload(info).cast::<T>(), len);
         }
-        obj
+        Ok(obj)
     }
 
     /// Allocates `[T; len]` filled by `next(i)`, which may allocate, panic, or run short.
@@ -121,12 +186,12 @@ impl<'gc> Mutation<'gc> {
         &self,
         len: usize,
         mut next: impl FnMut(usize) -> Option<T>,
-    ) -> Gc<'gc, [T]> {
+    ) -> Result<Gc<'gc, [T]>, AllocError> {
         let info = <[T] as GcObject>::TYPE_INFO;
         let size = Self::slice_size(info, len);
         // Until every element is in place the object is a dead byte array of the same size,
         // so that a panic (or a nested allocation) never leaves a half-built `[T]` behind.
-        let obj = self.heap.alloc_raw(info, size, &DEAD_BYTES);
+        let obj = self.heap.alloc_raw(info, size, &DEAD_BYTES)?;
         // SAFETY: fresh space; the length word of a dead byte array counts bytes.
         unsafe { *obj.as_ptr().add(1) = size - HEADER - WORD };
         let elems = obj.payload(info).cast::<T>();
@@ -162,7 +227,7 @@ impl<'gc> Mutation<'gc> {
         // initialised. The result is a live `[T]` for `'gc`.
         unsafe {
             self.heap.commit_slice(obj, info, len);
-            Gc::from_obj(obj)
+            Ok(Gc::from_obj(obj))
         }
     }
 

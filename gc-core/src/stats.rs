@@ -57,6 +57,8 @@ pub struct Stats {
     /// Bytes the heap holds from the OS and the allocator: nursery, blocks (retained free
     /// ones included) and large objects.
     pub committed: usize,
+    /// What counts against `max_heap`: the committed nursery, the blocks in use, large objects.
+    pub heap_size: usize,
     /// Old-generation fragmentation found by the last full collection's marking, before it
     /// compacted: free bytes between objects (dead objects) inside blocks that hold live data,
     /// divided by the bytes of those blocks.

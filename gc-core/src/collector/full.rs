@@ -25,7 +25,9 @@ use std::mem::take;
 use super::weak::{self, FullLiveness, WeakWork};
 use super::{trace_object, DropPanics, Mode, RootTracer};
 use crate::heap::Heap;
-use crate::raw::{fill, place, type_info_of_word, ObjPtr, FORWARDED, LARGE, MARKED, REMEMBERED};
+use crate::raw::{
+    fill, place, type_info_of_word, ObjPtr, FORWARDED, LARGE, MARKED, PINNED, REMEMBERED, WORD,
+};
 use crate::space::block::{Block, Geometry};
 use crate::trace::Tracer;
 
@@ -107,6 +109,8 @@ pub(crate) fn collect(
     let geom = state.old.geom;
     let blocks = take(&mut state.old.blocks);
 
+    state.pins.release_dropped();
+
     // 1. Mark.
     for &block in &blocks {
         // SAFETY: our block; bitmaps are clear between full collections.
@@ -123,6 +127,7 @@ pub(crate) fn collect(
     weak::finish(&mut tracer, &live, &mut drain_marks);
     state.identities.after_mark(&live);
     state.finalizers.after_mark(&live);
+    state.pins.after_mark(&live);
     let Mode::Mark(mut marker) = tracer.mode else { unreachable!() };
     state.stack = marker.stack;
     marker.weak.clear();
@@ -186,12 +191,34 @@ pub(crate) fn collect(
         .count();
     let compacted = &blocks[prefix..];
 
-    // 3. Plan.
+    // 3. Plan. Pinned objects stay where they are, and the others slide around them.
+    let mut pinned: Vec<Vec<(usize, usize)>> = vec![Vec::new(); compacted.len()];
+    for entry in state.pins.iter() {
+        let obj = entry.obj;
+        // SAFETY: pinned objects in the table are live (the dead were dropped after marking).
+        let word = unsafe { obj.header() };
+        if word & LARGE == 0 {
+            if let Some(i) = compacted.iter().position(|b| *b == geom.block_of(obj)) {
+                // SAFETY: as above.
+                let size = unsafe { obj.size() };
+                pinned[i].push((obj.addr(), obj.addr() + size));
+            }
+        }
+    }
+    for list in &mut pinned {
+        list.sort_unstable();
+        list.dedup();
+    }
     let mut saved = take(&mut state.saved_headers);
     saved.clear();
-    let mut dest_index = prefix;
+    let mut tops: Vec<usize> = compacted.iter().map(|b| b.data_start(&geom)).collect();
+    // Free space the moves leave below a block's top (alignment, room before a pinned
+    // object): filled once every object has moved, so that blocks parse.
+    let mut gaps: Vec<(usize, usize)> = Vec::new();
+    let mut dest = 0;
+    let mut next_pinned = 0;
     let mut cursor = compacted.first().map_or(0, |b| b.data_start(&geom));
-    for (source_index, &block) in compacted.iter().enumerate().map(|(i, b)| (i + prefix, b)) {
+    for (source, &block) in compacted.iter().enumerate() {
         // SAFETY: our block; the closure does not touch the bitmap.
         unsafe {
             block.for_each_marked(&geom, |addr| {
@@ -200,21 +227,51 @@ pub(crate) fn collect(
                 let word = obj.header();
                 let info = type_info_of_word(word);
                 let size = obj.size_with(info);
-                let mut at = place(cursor, info.payload_offset(), info.align);
-                while at + size > blocks[dest_index].end(&geom) {
-                    dest_index += 1;
-                    cursor = blocks[dest_index].data_start(&geom);
-                    at = place(cursor, info.payload_offset(), info.align);
+                saved.push(word & !(REMEMBERED | MARKED));
+                if word & PINNED != 0 {
+                    obj.set_header(addr | FORWARDED);
+                    tops[source] = tops[source].max(addr + size);
+                    return;
                 }
+                let at = loop {
+                    let at = place(cursor, info.payload_offset(), info.align);
+                    if at + size > compacted[dest].end(&geom) {
+                        pass_pinned(&pinned[dest][next_pinned..], &mut cursor, &mut gaps);
+                        tops[dest] = tops[dest].max(cursor);
+                        dest += 1;
+                        next_pinned = 0;
+                        cursor = compacted[dest].data_start(&geom);
+                        continue;
+                    }
+                    if let Some(&(start, end)) = pinned[dest].get(next_pinned) {
+                        if at + size > start {
+                            gaps.push((cursor, start));
+                            cursor = end;
+                            next_pinned += 1;
+                            continue;
+                        }
+                    }
+                    break at;
+                };
                 debug_assert!(
-                    dest_index < source_index || dest_index == source_index && at <= addr,
+                    dest < source || dest == source && at <= addr,
                     "sliding would move {obj:?} forward"
                 );
-                saved.push(word & !(REMEMBERED | MARKED));
+                if at > cursor {
+                    gaps.push((cursor, at));
+                }
                 obj.set_header(at | FORWARDED);
                 cursor = at + size;
+                tops[dest] = cursor;
             })
         };
+    }
+    // Pinned objects past the last object placed: their blocks keep them, and the room in
+    // front of them.
+    for (i, list) in pinned.iter().enumerate().skip(dest) {
+        let mut at = if i == dest { cursor } else { compacted[i].data_start(&geom) };
+        pass_pinned(&list[if i == dest { next_pinned } else { 0 }..], &mut at, &mut gaps);
+        tops[i] = tops[i].max(at);
     }
 
     state.identities.after_plan();
@@ -240,11 +297,8 @@ pub(crate) fn collect(
             // its payload (and length word) are intact.
             unsafe {
                 block.for_each_marked(&geom, |addr| {
-                    trace_object(
-                        ObjPtr::from_addr(addr),
-                        type_info_of_word(saved[index]),
-                        &mut tracer,
-                    );
+                    let obj = ObjPtr::from_addr(addr);
+                    trace_object(obj, type_info_of_word(saved[index]), &mut tracer);
                     index += 1;
                 })
             };
@@ -256,14 +310,16 @@ pub(crate) fn collect(
     }
 
     // 5. Move.
+    for &block in compacted {
+        // SAFETY: our block; the flags are set again for the objects that land in it.
+        unsafe { block.meta().has_drop = false };
+    }
     let mut index = 0;
-    let mut dest: Option<Block> = None;
-    let mut dest_cursor = 0;
-    let mut padding = 0;
     for &block in compacted {
         // SAFETY: `obj` is a live object with a forwarding word; `to` is its planned place,
-        // at or before it, and every object before it has already moved out of the way. The
-        // bitmap is only read until it is cleared after the block.
+        // at or before it (in block order), clear of pinned objects, and every object before
+        // it has already moved out of the way. The bitmap is only read until it is cleared
+        // after the block.
         unsafe {
             block.for_each_marked(&geom, |addr| {
                 let obj = ObjPtr::from_addr(addr);
@@ -271,27 +327,12 @@ pub(crate) fn collect(
                 let word = saved[index];
                 index += 1;
                 let info = type_info_of_word(word);
-                let size = obj.size_with(info);
-                let to_block = geom.block_of(to);
-                if dest != Some(to_block) {
-                    if let Some(prev) = dest {
-                        prev.meta().top = dest_cursor;
-                    }
-                    dest = Some(to_block);
-                    dest_cursor = to_block.data_start(&geom);
-                    to_block.meta().has_drop = false;
-                }
-                if to.addr() > dest_cursor {
-                    padding += to.addr() - dest_cursor;
-                    fill(dest_cursor, to.addr());
-                }
                 if to != obj {
-                    std::ptr::copy(obj.as_ptr().cast::<u8>(), to.as_ptr().cast::<u8>(), size);
+                    std::ptr::copy(obj.as_ptr(), to.as_ptr(), obj.size_with(info) / WORD);
                 }
                 to.set_header(word);
-                dest_cursor = to.addr() + size;
                 if info.drop.is_some() {
-                    to_block.meta().has_drop = true;
+                    geom.block_of(to).meta().has_drop = true;
                 }
             });
             block.marks(&geom).fill(false);
@@ -301,33 +342,49 @@ pub(crate) fn collect(
         // SAFETY: our block.
         unsafe { block.marks(&geom) }.fill(false);
     }
-    let keep = match dest {
-        Some(last) => {
-            // SAFETY: our block.
-            unsafe { last.meta().top = dest_cursor };
-            blocks.iter().position(|&b| b == last).expect("destination is one of ours") + 1
+    let mut padding = 0;
+    for &(from, to) in &gaps {
+        padding += to - from;
+        // SAFETY: planned free space below a block's top; every object has moved.
+        unsafe { fill(from, to) };
+    }
+    let mut kept: Vec<Block> = blocks[..prefix].to_vec();
+    let mut released = Vec::new();
+    for (&block, &top) in compacted.iter().zip(&tops) {
+        // SAFETY: our block.
+        unsafe { block.meta().top = top };
+        if top > block.data_start(&geom) {
+            kept.push(block);
+        } else {
+            released.push(block);
         }
-        None => prefix,
-    };
-    for &block in &blocks[keep..] {
-        // SAFETY: our block, now empty; its bitmap is clear.
-        unsafe { block.reset(&geom) };
     }
     let zap = state.config.verify;
     if zap {
-        for &block in &blocks[..keep] {
+        for &block in &kept {
             // SAFETY: the tail above a block's top holds nothing.
             unsafe { crate::debug::zap(block.meta().top, block.end(&geom)) };
         }
     }
+    let kept_blocks = kept.len();
     state.saved_headers = saved;
-    state.old.blocks = blocks;
-    state.old.truncate(keep, zap);
+    state.old.replace_blocks(kept, released, zap);
 
     FullOutcome {
         live: live_in_blocks + live_large,
         fragmentation_before,
-        fragmentation_after: ratio(padding, keep * geom.capacity()),
+        fragmentation_after: ratio(padding, kept_blocks * geom.capacity()),
+    }
+}
+
+/// Moves `cursor` past the pinned objects of `pinned` (sorted), recording the room in front of
+/// each as a gap to fill.
+fn pass_pinned(pinned: &[(usize, usize)], cursor: &mut usize, gaps: &mut Vec<(usize, usize)>) {
+    for &(start, end) in pinned {
+        if start > *cursor {
+            gaps.push((*cursor, start));
+        }
+        *cursor = (*cursor).max(end);
     }
 }
 

@@ -162,6 +162,14 @@ pub(crate) fn due(heap: &mut Heap) -> Option<CollectionKind> {
     if old_size >= state.full_threshold {
         return Some(CollectionKind::Full);
     }
+    if let Some(limit) = state.config.max_heap {
+        // Near the limit: reclaim the old generation's garbage, if there is any to reclaim.
+        let near = state.heap_size(heap.nursery.committed()) as f64
+            >= limit as f64 * state.config.near_limit;
+        if near && old_size > state.stats.live_after_last_full {
+            return Some(CollectionKind::Full);
+        }
+    }
     let overflowed = state.old.overflowed();
     let remaining = nursery_size.saturating_sub(nursery_used);
     if overflowed || remaining == 0 || remaining < state.pacing.slice_estimate.min(nursery_size / 2)

@@ -441,6 +441,15 @@ pub(crate) fn check(
             problems.push(format!("identity table: {addr:#x} is filed in the wrong generation"));
         }
     }
+    for entry in state.pins.iter() {
+        let addr = entry.obj.addr();
+        // SAFETY: read only after `is_object` confirmed an object starts there.
+        if !is_object(addr) || unsafe { *(addr as *const usize) } & PINNED == 0 {
+            problems.push(format!("pin table: {addr:#x} is not a pinned object"));
+        } else if addr.wrapping_sub(nursery_start) < heap_nursery_reserved {
+            problems.push(format!("pin table: {addr:#x} is young"));
+        }
+    }
     for target in state.finalizers.targets() {
         if !is_object(target.addr()) {
             problems

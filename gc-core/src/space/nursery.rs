@@ -92,11 +92,15 @@ impl Nursery {
         self.limit.get() - self.start
     }
 
-    /// Commits more of the reservation so that `bytes` more fit; false if the reservation is
-    /// exhausted or the OS refuses.
-    pub(crate) fn extend(&self, bytes: usize) -> bool {
+    /// How much an extension for an allocation of `bytes` commits.
+    pub(crate) fn extension_step(&self, bytes: usize) -> usize {
+        bytes.next_multiple_of(self.nominal)
+    }
+
+    /// Commits `step` more bytes of the reservation (an `extension_step`); false if the
+    /// reservation is exhausted or the OS refuses.
+    pub(crate) fn extend(&self, step: usize) -> bool {
         let limit = self.limit.get();
-        let step = bytes.next_multiple_of(self.nominal);
         if limit + step > self.start + self.reserved {
             return false;
         }

@@ -69,6 +69,11 @@ impl OldGen {
         Ok(unsafe { ObjPtr::from_addr(start) })
     }
 
+    /// Whether an object fits in the current block (no new block needed).
+    pub(crate) fn fits(&self, size: usize, payload_offset: usize, align: usize) -> bool {
+        !self.blocks.is_empty() && place(self.cursor, payload_offset, align) + size <= self.limit
+    }
+
     /// Allocation by the mutator when the nursery is full: as `alloc`, and the object is
     /// recorded for scanning by the next minor collection.
     pub(crate) fn alloc_overflow(
@@ -119,10 +124,10 @@ impl OldGen {
         Ok(())
     }
 
-    /// After compaction: `blocks[..keep]` hold the objects, the rest are empty and go back.
-    pub(crate) fn truncate(&mut self, keep: usize, zap: bool) {
-        let keep = keep.max(1).min(self.blocks.len());
-        for block in self.blocks.split_off(keep) {
+    /// After compaction: `kept` hold the objects (in order), `released` are empty.
+    pub(crate) fn replace_blocks(&mut self, kept: Vec<Block>, released: Vec<Block>, zap: bool) {
+        self.blocks = kept;
+        for block in released {
             self.release(block, zap);
         }
         self.used = self.count_used();
