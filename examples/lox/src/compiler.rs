@@ -345,7 +345,7 @@ impl<'src, 'gc> Compiler<'src, 'gc, '_> {
         let depth = f.scope_depth;
         while let Some(local) = self.f().locals.last() {
             // A local still being initialised (no depth) ends the walk, as in the reference.
-            if !local.depth.is_some_and(|d| d > depth) {
+            if local.depth.is_none_or(|d| d <= depth) {
                 break;
             }
             let op = if local.captured { Op::CloseUpvalue } else { Op::Pop };
