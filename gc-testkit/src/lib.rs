@@ -7,12 +7,29 @@
 //! Objects are numbered by the executor. Operations name objects by an index into the sorted
 //! list of objects reachable in the model at that moment (taken modulo its length), so every
 //! generated program is valid and shrinks well.
+//!
+//! The model knows the graph exactly: strong edges, one weak slot per object, an ephemeron
+//! table (key → value, the value reachable only while the key is), finalization
+//! registrations and identity hashes. What it cannot know is *when* an unreachable old object
+//! is freed: a minor collection frees only young garbage, and not even all of it (an old dead
+//! object that was written since the last collection keeps its young targets alive until the
+//! next full collection). So the heap's drop log is the witness of death, and the checks are:
+//!
+//! - never dropped while reachable, never dropped twice; after a full collection, dropped
+//!   exactly when unreachable;
+//! - the reachable graph (payloads, edges, roots) is the model's;
+//! - a weak slot is empty exactly when its target was dropped; an ephemeron entry exists
+//!   exactly when its key was not dropped; a finalization token is delivered exactly once, for
+//!   exactly the registrations of dropped objects; identity hashes never change.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
-use gc_core::{Arena, CollectionKind, Gc, Handle, HeapConfig, Lock, Mutation, Rootable, Trace};
+use gc_core::{
+    field, Arena, CollectionKind, EphemeronTable, FinalizationRegistry, Gc, GcWeak, Handle,
+    HeapConfig, Lock, Mutation, RefLock, Rootable, Trace,
+};
 
 /// Edge slots in a small object; a "large" object has enough slots to exceed the test
 /// configuration's large-object threshold.
@@ -51,6 +68,40 @@ pub enum Op {
         from: usize,
         /// Edge slot.
         slot: u16,
+    },
+    /// Points `from`'s weak slot at `to`.
+    WeakLink {
+        /// Source object.
+        from: usize,
+        /// Target object.
+        to: usize,
+    },
+    /// Clears `from`'s weak slot.
+    ClearWeak {
+        /// Source object.
+        from: usize,
+    },
+    /// Sets `key → value` in the ephemeron table.
+    EphemeronSet {
+        /// Key object.
+        key: usize,
+        /// Value object.
+        value: usize,
+    },
+    /// Removes a reachable key from the ephemeron table.
+    EphemeronRemove {
+        /// Index into the table's reachable keys.
+        key: usize,
+    },
+    /// Registers an object with the finalization registry.
+    Register {
+        /// The object.
+        obj: usize,
+    },
+    /// Asks for an object's identity hash.
+    Identity {
+        /// The object.
+        obj: usize,
     },
     /// Adds an object to the arena root.
     Root {
@@ -106,8 +157,17 @@ struct Obj<'gc> {
     id: u64,
     payload: Lock<u64>,
     edges: Gc<'gc, [Lock<Option<Gc<'gc, Obj<'gc>>>>]>,
+    weak: Lock<Option<GcWeak<'gc, Obj<'gc>>>>,
     #[trace(skip)]
     _token: Token,
+}
+
+type Table<'gc> = EphemeronTable<'gc, Obj<'gc>, Gc<'gc, Obj<'gc>>>;
+
+#[derive(Trace)]
+struct Root<'gc> {
+    objs: Vec<Gc<'gc, Obj<'gc>>>,
+    table: Gc<'gc, RefLock<Table<'gc>>>,
 }
 
 type ObjRoot = Rootable![Obj<'_>];
@@ -116,6 +176,7 @@ type ObjRoot = Rootable![Obj<'_>];
 struct ModelObj {
     payload: u64,
     edges: Vec<Option<u64>>,
+    weak: Option<u64>,
 }
 
 /// The model: the object graph in plain Rust.
@@ -124,19 +185,43 @@ struct Model {
     objects: BTreeMap<u64, ModelObj>,
     roots: Vec<u64>,
     handles: Vec<u64>,
+    table: BTreeMap<u64, u64>,
+    registered: BTreeMap<u64, u32>,
+    identities: BTreeMap<u64, u64>,
+    /// Objects the heap dropped (known from the drop log after each collection).
+    dropped: BTreeSet<u64>,
     next_id: u64,
 }
 
 impl Model {
+    /// Strongly reachable objects: from the roots and handles through edges, and through the
+    /// ephemeron table's values whose keys are reachable (to a fixpoint).
     fn reachable(&self) -> BTreeSet<u64> {
         let mut seen = BTreeSet::new();
         let mut stack: Vec<u64> = self.roots.iter().chain(&self.handles).copied().collect();
-        while let Some(id) = stack.pop() {
-            if seen.insert(id) {
-                stack.extend(self.objects[&id].edges.iter().flatten());
+        loop {
+            while let Some(id) = stack.pop() {
+                if seen.insert(id) {
+                    stack.extend(self.objects[&id].edges.iter().flatten());
+                }
+            }
+            stack.extend(
+                self.table
+                    .iter()
+                    .filter(|(k, v)| seen.contains(k) && !seen.contains(v))
+                    .map(|(_, v)| *v),
+            );
+            if stack.is_empty() {
+                return seen;
             }
         }
-        seen
+    }
+
+    fn new_object(&mut self, payload: u64, slots: usize) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.objects.insert(id, ModelObj { payload, edges: vec![None; slots], weak: None });
+        id
     }
 }
 
@@ -144,26 +229,37 @@ fn nth(set: &BTreeSet<u64>, index: usize) -> Option<u64> {
     (!set.is_empty()).then(|| *set.iter().nth(index % set.len()).unwrap())
 }
 
-/// Finds every object reachable in the heap, by id.
+/// Finds every object reachable in the heap, by id (strong edges and live-keyed ephemerons).
 fn heap_objects<'gc>(
     mc: &Mutation<'gc>,
-    roots: &[Gc<'gc, Obj<'gc>>],
+    root: &Root<'gc>,
     handles: &[Handle<ObjRoot>],
 ) -> Result<BTreeMap<u64, Gc<'gc, Obj<'gc>>>, String> {
     let mut found: BTreeMap<u64, Gc<'gc, Obj<'gc>>> = BTreeMap::new();
-    let mut stack: Vec<Gc<'gc, Obj<'gc>>> = roots.to_vec();
+    let mut stack: Vec<Gc<'gc, Obj<'gc>>> = root.objs.clone();
     stack.extend(handles.iter().map(|h| mc.fetch(h)));
-    while let Some(obj) = stack.pop() {
-        if let Some(prev) = found.get(&obj.id) {
-            if !Gc::ptr_eq(*prev, obj) {
-                return Err(format!("two heap objects carry id {}", obj.id));
+    loop {
+        while let Some(obj) = stack.pop() {
+            if let Some(prev) = found.get(&obj.id) {
+                if !Gc::ptr_eq(*prev, obj) {
+                    return Err(format!("two heap objects carry id {}", obj.id));
+                }
+                continue;
             }
-            continue;
+            found.insert(obj.id, obj);
+            stack.extend(obj.edges.iter().filter_map(|e| e.get()));
         }
-        found.insert(obj.id, obj);
-        stack.extend(obj.edges.iter().filter_map(|e| e.get()));
+        let table = root.table.borrow();
+        stack.extend(
+            table
+                .iter()
+                .filter(|(k, v)| found.contains_key(&k.id) && !found.contains_key(&v.id))
+                .map(|(_, v)| *v),
+        );
+        if stack.is_empty() {
+            return Ok(found);
+        }
     }
-    Ok(found)
 }
 
 /// A bug to inject into the executor, to check that the checks catch it.
@@ -180,156 +276,38 @@ pub fn run(ops: &[Op], config: HeapConfig) -> Result<(), String> {
     run_with_fault(ops, config, None)
 }
 
+struct Harness {
+    log: DropLog,
+    registry: FinalizationRegistry<u64>,
+    delivered: BTreeMap<u64, u32>,
+    model: Model,
+    handles: Vec<Handle<ObjRoot>>,
+}
+
 /// As [`run`], with a bug injected.
 pub fn run_with_fault(ops: &[Op], config: HeapConfig, fault: Option<Fault>) -> Result<(), String> {
-    let log: DropLog = Rc::default();
-    let mut model = Model::default();
-    let mut handles: Vec<Handle<ObjRoot>> = Vec::new();
-    let mut arena = Arena::<Rootable![Vec<Gc<'_, Obj<'_>>>]>::new(config, |_| Vec::new());
+    let mut h = Harness {
+        log: Rc::default(),
+        registry: FinalizationRegistry::new(),
+        delivered: BTreeMap::new(),
+        model: Model::default(),
+        handles: Vec::new(),
+    };
+    let mut arena = Arena::<Rootable![Root<'_>]>::new(config, |mc| Root {
+        objs: Vec::new(),
+        table: Gc::new(mc, RefLock::new(Table::new())),
+    });
 
     for (step, op) in ops.iter().enumerate() {
-        let reachable = model.reachable();
-        let result = match *op {
-            Op::Alloc { payload, large } => {
-                let id = model.next_id;
-                model.next_id += 1;
-                let slots = if large { LARGE_SLOTS } else { SMALL_SLOTS };
-                model.objects.insert(id, ModelObj { payload, edges: vec![None; slots] });
-                model.roots.push(id);
-                let log = log.clone();
-                arena.mutate_root(|mc, roots| {
-                    let edges = mc.alloc_slice_fill_with(slots, |_| Lock::new(None));
-                    roots.push(Gc::new(
-                        mc,
-                        Obj { id, payload: Lock::new(payload), edges, _token: Token { id, log } },
-                    ));
-                });
-                Ok(())
-            }
-            Op::Garbage { count } => {
-                for _ in 0..count {
-                    let id = model.next_id;
-                    model.next_id += 1;
-                    model
-                        .objects
-                        .insert(id, ModelObj { payload: 0, edges: vec![None; SMALL_SLOTS] });
-                    let log = log.clone();
-                    arena.mutate(|mc, _| {
-                        let edges = mc.alloc_slice_fill_with(SMALL_SLOTS, |_| Lock::new(None));
-                        Gc::new(
-                            mc,
-                            Obj { id, payload: Lock::new(0), edges, _token: Token { id, log } },
-                        );
-                    });
-                }
-                Ok(())
-            }
-            Op::Link { from, slot, to } => match (nth(&reachable, from), nth(&reachable, to)) {
-                (Some(from), Some(to)) => {
-                    let edges = &mut model.objects.get_mut(&from).unwrap().edges;
-                    let slot = slot as usize % edges.len();
-                    edges[slot] = Some(to);
-                    arena.mutate(|mc, roots| {
-                        let objs = heap_objects(mc, roots, &handles)?;
-                        let (source, target) = (objs[&from], objs[&to]);
-                        if fault == Some(Fault::UnbarrieredLink) {
-                            // SAFETY: not safe at all: this is the injected bug.
-                            unsafe { gc_core::Write::assume(&source.edges[slot]) }
-                                .set(Some(target));
-                        } else {
-                            Gc::write(mc, source.edges).at(slot).set(Some(target));
-                        }
-                        Ok(())
-                    })
-                }
-                _ => Ok(()),
-            },
-            Op::Unlink { from, slot } => match nth(&reachable, from) {
-                Some(from) => {
-                    let edges = &mut model.objects.get_mut(&from).unwrap().edges;
-                    let slot = slot as usize % edges.len();
-                    edges[slot] = None;
-                    arena.mutate(|mc, roots| {
-                        let objs = heap_objects(mc, roots, &handles)?;
-                        Gc::write(mc, objs[&from].edges).at(slot).set(None);
-                        Ok(())
-                    })
-                }
-                None => Ok(()),
-            },
-            Op::Root { obj } => match nth(&reachable, obj) {
-                Some(id) => {
-                    model.roots.push(id);
-                    arena.mutate_root(|mc, roots| {
-                        let objs = heap_objects(mc, roots, &handles)?;
-                        roots.push(objs[&id]);
-                        Ok(())
-                    })
-                }
-                None => Ok(()),
-            },
-            Op::Unroot { index } => {
-                if !model.roots.is_empty() {
-                    let index = index % model.roots.len();
-                    model.roots.remove(index);
-                    arena.mutate_root(|_, roots| {
-                        roots.remove(index);
-                    });
-                }
-                Ok(())
-            }
-            Op::Handle { obj } => match nth(&reachable, obj) {
-                Some(id) => {
-                    model.handles.push(id);
-                    let handle = arena.mutate(|mc, roots| {
-                        heap_objects(mc, roots, &handles)
-                            .map(|objs| mc.handle::<ObjRoot>(objs[&id]))
-                    })?;
-                    handles.push(handle);
-                    Ok(())
-                }
-                None => Ok(()),
-            },
-            Op::DropHandle { index } => {
-                if !handles.is_empty() {
-                    let index = index % handles.len();
-                    model.handles.remove(index);
-                    handles.remove(index);
-                }
-                Ok(())
-            }
-            Op::Write { obj, payload } => match nth(&reachable, obj) {
-                Some(id) => {
-                    model.objects.get_mut(&id).unwrap().payload = payload;
-                    arena.mutate(|mc, roots| {
-                        let objs = heap_objects(mc, roots, &handles)?;
-                        gc_core::field!(Gc::write(mc, objs[&id]), Obj, payload).set(payload);
-                        Ok(())
-                    })
-                }
-                None => Ok(()),
-            },
-            Op::Minor => {
-                arena.collect(CollectionKind::Minor);
-                check(&arena, &model, &handles, &log, false)
-            }
-            Op::Full => {
-                arena.collect(CollectionKind::Full);
-                check(&arena, &model, &handles, &log, true)
-            }
-            Op::IfDue => {
-                let kind = arena.collect_if_due();
-                check(&arena, &model, &handles, &log, kind == Some(CollectionKind::Full))
-            }
-        };
-        result.map_err(|e| format!("step {step} ({op:?}): {e}"))?;
+        step_op(&mut arena, &mut h, op, fault).map_err(|e| format!("step {step} ({op:?}): {e}"))?;
     }
 
     arena.collect(CollectionKind::Full);
-    check(&arena, &model, &handles, &log, true)
-        .map_err(|e| format!("final full collection: {e}"))?;
+    check(&arena, &mut h, true).map_err(|e| format!("final full collection: {e}"))?;
+    let Harness { log, model, handles, registry, .. } = h;
     drop(handles);
     drop(arena);
+    drop(registry);
     let log = log.borrow();
     for id in 0..model.next_id {
         match log.get(&id) {
@@ -342,37 +320,266 @@ pub fn run_with_fault(ops: &[Op], config: HeapConfig, fault: Option<Fault>) -> R
     Ok(())
 }
 
-/// Compares the heap with the model after a collection.
-fn check<R>(
-    arena: &Arena<R>,
-    model: &Model,
-    handles: &[Handle<ObjRoot>],
+type TestArena = Arena<Rootable![Root<'_>]>;
+
+fn alloc_obj<'gc>(
+    mc: &Mutation<'gc>,
+    id: u64,
+    payload: u64,
+    slots: usize,
     log: &DropLog,
-    after_full: bool,
-) -> Result<(), String>
-where
-    R: for<'a> gc_core::Rootable<'a, Root = Vec<Gc<'a, Obj<'a>>>>,
-{
-    let reachable = model.reachable();
-    let log = log.borrow();
-    for (&id, &count) in log.iter() {
-        if count > 1 {
-            return Err(format!("object {id} dropped {count} times"));
+) -> Gc<'gc, Obj<'gc>> {
+    let edges = mc.alloc_slice_fill_with(slots, |_| Lock::new(None));
+    Gc::new(
+        mc,
+        Obj {
+            id,
+            payload: Lock::new(payload),
+            edges,
+            weak: Lock::new(None),
+            _token: Token { id, log: log.clone() },
+        },
+    )
+}
+
+fn step_op(
+    arena: &mut TestArena,
+    h: &mut Harness,
+    op: &Op,
+    fault: Option<Fault>,
+) -> Result<(), String> {
+    let reachable = h.model.reachable();
+    let model = &mut h.model;
+    let handles = &mut h.handles;
+    match *op {
+        Op::Alloc { payload, large } => {
+            let slots = if large { LARGE_SLOTS } else { SMALL_SLOTS };
+            let id = model.new_object(payload, slots);
+            model.roots.push(id);
+            let log = &h.log;
+            arena.mutate_root(|mc, root| root.objs.push(alloc_obj(mc, id, payload, slots, log)));
+            Ok(())
         }
-        if reachable.contains(&id) {
-            return Err(format!("object {id} was dropped while reachable"));
+        Op::Garbage { count } => {
+            for _ in 0..count {
+                let id = model.new_object(0, SMALL_SLOTS);
+                let log = &h.log;
+                arena.mutate(|mc, _| {
+                    alloc_obj(mc, id, 0, SMALL_SLOTS, log);
+                });
+            }
+            Ok(())
+        }
+        Op::Link { from, slot, to } => {
+            let (Some(from), Some(to)) = (nth(&reachable, from), nth(&reachable, to)) else {
+                return Ok(());
+            };
+            let edges = &mut model.objects.get_mut(&from).unwrap().edges;
+            let slot = slot as usize % edges.len();
+            edges[slot] = Some(to);
+            arena.mutate(|mc, root| {
+                let objs = heap_objects(mc, root, handles)?;
+                let (source, target) = (objs[&from], objs[&to]);
+                if fault == Some(Fault::UnbarrieredLink) {
+                    // SAFETY: not safe at all: this is the injected bug.
+                    unsafe { gc_core::Write::assume(&source.edges[slot]) }.set(Some(target));
+                } else {
+                    Gc::write(mc, source.edges).at(slot).set(Some(target));
+                }
+                Ok(())
+            })
+        }
+        Op::Unlink { from, slot } => {
+            let Some(from) = nth(&reachable, from) else { return Ok(()) };
+            let edges = &mut model.objects.get_mut(&from).unwrap().edges;
+            let slot = slot as usize % edges.len();
+            edges[slot] = None;
+            arena.mutate(|mc, root| {
+                let objs = heap_objects(mc, root, handles)?;
+                Gc::write(mc, objs[&from].edges).at(slot).set(None);
+                Ok(())
+            })
+        }
+        Op::WeakLink { from, to } => {
+            let (Some(from), Some(to)) = (nth(&reachable, from), nth(&reachable, to)) else {
+                return Ok(());
+            };
+            model.objects.get_mut(&from).unwrap().weak = Some(to);
+            arena.mutate(|mc, root| {
+                let objs = heap_objects(mc, root, handles)?;
+                field!(Gc::write(mc, objs[&from]), Obj, weak).set(Some(Gc::downgrade(objs[&to])));
+                Ok(())
+            })
+        }
+        Op::ClearWeak { from } => {
+            let Some(from) = nth(&reachable, from) else { return Ok(()) };
+            model.objects.get_mut(&from).unwrap().weak = None;
+            arena.mutate(|mc, root| {
+                let objs = heap_objects(mc, root, handles)?;
+                field!(Gc::write(mc, objs[&from]), Obj, weak).set(None);
+                Ok(())
+            })
+        }
+        Op::EphemeronSet { key, value } => {
+            let (Some(key), Some(value)) = (nth(&reachable, key), nth(&reachable, value)) else {
+                return Ok(());
+            };
+            model.table.insert(key, value);
+            arena.mutate(|mc, root| {
+                let objs = heap_objects(mc, root, handles)?;
+                root.table.borrow_mut(mc).insert(mc, objs[&key], objs[&value]);
+                Ok(())
+            })
+        }
+        Op::EphemeronRemove { key } => {
+            let keys: BTreeSet<u64> =
+                model.table.keys().filter(|k| reachable.contains(k)).copied().collect();
+            let Some(key) = nth(&keys, key) else { return Ok(()) };
+            model.table.remove(&key);
+            arena.mutate(|mc, root| {
+                let objs = heap_objects(mc, root, handles)?;
+                match root.table.borrow_mut(mc).remove(mc, objs[&key]) {
+                    Some(_) => Ok(()),
+                    None => Err(format!("ephemeron key {key} was missing")),
+                }
+            })
+        }
+        Op::Register { obj } => {
+            let Some(id) = nth(&reachable, obj) else { return Ok(()) };
+            *model.registered.entry(id).or_default() += 1;
+            let registry = &h.registry;
+            arena.mutate(|mc, root| {
+                let objs = heap_objects(mc, root, handles)?;
+                registry.register(mc, objs[&id], id);
+                Ok(())
+            })
+        }
+        Op::Identity { obj } => {
+            let Some(id) = nth(&reachable, obj) else { return Ok(()) };
+            let hash = arena.mutate(|mc, root| {
+                Ok::<_, String>(Gc::identity_hash(heap_objects(mc, root, handles)?[&id], mc))
+            })?;
+            match model.identities.insert(id, hash) {
+                Some(old) if old != hash => {
+                    Err(format!("object {id}: identity {old} became {hash}"))
+                }
+                _ => Ok(()),
+            }
+        }
+        Op::Root { obj } => {
+            let Some(id) = nth(&reachable, obj) else { return Ok(()) };
+            model.roots.push(id);
+            arena.mutate_root(|mc, root| {
+                let objs = heap_objects(mc, root, handles)?;
+                let obj = objs[&id];
+                root.objs.push(obj);
+                Ok(())
+            })
+        }
+        Op::Unroot { index } => {
+            if !model.roots.is_empty() {
+                let index = index % model.roots.len();
+                model.roots.remove(index);
+                arena.mutate_root(|_, root| {
+                    root.objs.remove(index);
+                });
+            }
+            Ok(())
+        }
+        Op::Handle { obj } => {
+            let Some(id) = nth(&reachable, obj) else { return Ok(()) };
+            model.handles.push(id);
+            let handle = arena.mutate(|mc, root| {
+                heap_objects(mc, root, handles).map(|objs| mc.handle::<ObjRoot>(objs[&id]))
+            })?;
+            handles.push(handle);
+            Ok(())
+        }
+        Op::DropHandle { index } => {
+            if !handles.is_empty() {
+                let index = index % handles.len();
+                model.handles.remove(index);
+                handles.remove(index);
+            }
+            Ok(())
+        }
+        Op::Write { obj, payload } => {
+            let Some(id) = nth(&reachable, obj) else { return Ok(()) };
+            model.objects.get_mut(&id).unwrap().payload = payload;
+            arena.mutate(|mc, root| {
+                let objs = heap_objects(mc, root, handles)?;
+                field!(Gc::write(mc, objs[&id]), Obj, payload).set(payload);
+                Ok(())
+            })
+        }
+        Op::Minor => {
+            arena.collect(CollectionKind::Minor);
+            check(arena, h, false)
+        }
+        Op::Full => {
+            arena.collect(CollectionKind::Full);
+            check(arena, h, true)
+        }
+        Op::IfDue => {
+            let kind = arena.collect_if_due();
+            check(arena, h, kind == Some(CollectionKind::Full))
+        }
+    }
+}
+
+/// Compares the heap with the model after a collection.
+fn check(arena: &TestArena, h: &mut Harness, after_full: bool) -> Result<(), String> {
+    let model = &mut h.model;
+    let reachable = model.reachable();
+    {
+        let log = h.log.borrow();
+        for (&id, &count) in log.iter() {
+            if count > 1 {
+                return Err(format!("object {id} dropped {count} times"));
+            }
+            if reachable.contains(&id) {
+                return Err(format!("object {id} was dropped while reachable"));
+            }
+            model.dropped.insert(id);
         }
     }
     if after_full {
         for &id in model.objects.keys() {
-            if !reachable.contains(&id) && !log.contains_key(&id) {
+            if !reachable.contains(&id) && !model.dropped.contains(&id) {
                 return Err(format!("object {id} is unreachable but survived a full collection"));
             }
         }
     }
-    drop(log);
-    arena.mutate(|mc, roots| {
-        let objs = heap_objects(mc, roots, handles)?;
+    // The model forgets what died: ephemeron entries of dead keys, weak slots to dead targets.
+    let dropped = &model.dropped;
+    model.table.retain(|k, _| !dropped.contains(k));
+    for obj in model.objects.values_mut() {
+        if obj.weak.is_some_and(|t| dropped.contains(&t)) {
+            obj.weak = None;
+        }
+    }
+    model.identities.retain(|id, _| !dropped.contains(id));
+
+    // Finalization: exactly the registrations of dropped objects, each once.
+    for id in h.registry.drain() {
+        *h.delivered.entry(id).or_default() += 1;
+    }
+    for (&id, &count) in &model.registered {
+        let delivered = h.delivered.get(&id).copied().unwrap_or(0);
+        let expected = if model.dropped.contains(&id) { count } else { 0 };
+        if delivered != expected {
+            return Err(format!(
+                "object {id}: {delivered} finalization tokens delivered, expected {expected}"
+            ));
+        }
+    }
+    if let Some(id) = h.delivered.keys().find(|id| !model.registered.contains_key(id)) {
+        return Err(format!("a token was delivered for {id}, which was never registered"));
+    }
+
+    let handles = &h.handles;
+    arena.mutate(|mc, root| {
+        let objs = heap_objects(mc, root, handles)?;
         let ids: BTreeSet<u64> = objs.keys().copied().collect();
         if ids != reachable {
             return Err(format!("heap reaches {ids:?}, the model {reachable:?}"));
@@ -390,8 +597,25 @@ where
             if edges != expected.edges {
                 return Err(format!("object {id}: edges {edges:?} != {:?}", expected.edges));
             }
+            let weak = obj.weak.get().and_then(|w| w.upgrade()).map(|t| t.id);
+            if weak != expected.weak {
+                return Err(format!(
+                    "object {id}: weak slot holds {weak:?}, the model {:?}",
+                    expected.weak
+                ));
+            }
+            if let Some(&hash) = model.identities.get(id) {
+                if Gc::identity_hash(*obj, mc) != hash {
+                    return Err(format!("object {id}: its identity hash changed"));
+                }
+            }
         }
-        let root_ids: Vec<u64> = roots.iter().map(|r| r.id).collect();
+        let entries: BTreeMap<u64, u64> =
+            root.table.borrow().iter().map(|(k, v)| (k.id, v.id)).collect();
+        if entries != model.table {
+            return Err(format!("ephemeron table holds {entries:?}, the model {:?}", model.table));
+        }
+        let root_ids: Vec<u64> = root.objs.iter().map(|r| r.id).collect();
         if root_ids != model.roots {
             return Err(format!("root holds {root_ids:?}, the model {:?}", model.roots));
         }

@@ -16,6 +16,12 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<usize>().prop_map(|obj| Op::Handle { obj }),
         1 => any::<usize>().prop_map(|index| Op::DropHandle { index }),
         2 => (any::<usize>(), any::<u64>()).prop_map(|(obj, payload)| Op::Write { obj, payload }),
+        2 => (any::<usize>(), any::<usize>()).prop_map(|(from, to)| Op::WeakLink { from, to }),
+        1 => any::<usize>().prop_map(|from| Op::ClearWeak { from }),
+        2 => (any::<usize>(), any::<usize>()).prop_map(|(key, value)| Op::EphemeronSet { key, value }),
+        1 => any::<usize>().prop_map(|key| Op::EphemeronRemove { key }),
+        1 => any::<usize>().prop_map(|obj| Op::Register { obj }),
+        1 => any::<usize>().prop_map(|obj| Op::Identity { obj }),
         2 => Just(Op::Minor),
         1 => Just(Op::Full),
         1 => Just(Op::IfDue),
@@ -29,9 +35,11 @@ fn program(max_len: usize) -> impl Strategy<Value = Vec<Op>> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
 
-    /// Every object reachable in the model is reachable in the heap with the same payload and
-    /// edges; every unreachable one is dropped exactly once (by the next full collection at
-    /// the latest); none is dropped while reachable. The verifier runs at every collection.
+    /// Every object reachable in the model is reachable in the heap with the same payload,
+    /// edges and weak slot; every unreachable one is dropped exactly once (by the next full
+    /// collection at the latest); none is dropped while reachable; weak slots, ephemeron
+    /// entries and finalization tokens follow the deaths exactly; identity hashes never change.
+    /// The verifier runs at every collection.
     #[test]
     fn heap_matches_model(ops in program(120)) {
         run(&ops, test_config(false)).map_err(TestCaseError::fail)?;
