@@ -16,7 +16,7 @@ use crate::trace::{Label, Trace, Tracer};
 
 /// A type-level function from a brand `'a` to the arena's root type, `Root<'a, R>`.
 ///
-/// Write it with the [`Rootable!`](crate::Rootable) macro: `Rootable![Vm<'_>]` (every `'_` is
+/// Write it with the [`Rootable!`](macro@crate::Rootable) macro: `Rootable![Vm<'_>]` (every `'_` is
 /// the brand) or `Rootable!['gc => Vm<'gc>]`.
 pub trait Rootable<'a>: 'static {
     /// The root type for the brand `'a`.

@@ -49,7 +49,7 @@ impl HandleTable {
 /// back, as a `Gc` with the new brand, inside a later `mutate` call
 /// ([`Mutation::fetch`](crate::Mutation::fetch)).
 ///
-/// `R` names the object's type through [`Rootable!`](crate::Rootable):
+/// `R` names the object's type through [`Rootable!`](macro@crate::Rootable):
 /// `Handle<Rootable![Node<'_>]>` holds a `Gc<'gc, Node<'gc>>`. Cloning a handle is cheap and
 /// designates the same object; the object stays rooted while any clone exists.
 ///
