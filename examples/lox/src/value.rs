@@ -8,7 +8,10 @@ use crate::object::{BoundMethod, Class, Closure, Function, Instance, LoxString, 
 
 /// A Lox value: 16 bytes, `Copy`. Each kind of object has its own variant, so a type test
 /// is a tag comparison and never reads the object.
+// A full-word tag keeps every store to a value word-sized, so that reading a value back right
+// after writing it (push, then pop) is forwarded from the store buffer instead of stalling.
 #[derive(Clone, Copy, Trace)]
+#[repr(u64)]
 pub(crate) enum Value<'gc> {
     Nil,
     Bool(bool),

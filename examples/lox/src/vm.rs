@@ -398,8 +398,11 @@ impl<'gc> Vm<'gc> {
                 Op::Call => {
                     let count = read_byte!() as usize;
                     save_ip!();
-                    let callee = self.peek(count);
-                    self.call_value(mc, callee, count)?;
+                    // Closures first: the common case, without the out-of-line dispatch.
+                    match self.peek(count) {
+                        Value::Closure(closure) => self.call(closure, count)?,
+                        callee => self.call_value(mc, callee, count)?,
+                    }
                     load_frame!();
                     burn_fuel!();
                 }
@@ -450,7 +453,9 @@ impl<'gc> Vm<'gc> {
                 }
                 Op::Return => {
                     let result = self.pop();
-                    self.close_upvalues(mc, base);
+                    if !self.open_upvalues.is_empty() {
+                        self.close_upvalues(mc, base);
+                    }
                     self.frames.pop();
                     if self.frames.is_empty() {
                         self.stack.clear();
@@ -537,7 +542,7 @@ impl<'gc> Vm<'gc> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn call(&mut self, closure: Gc<'gc, Closure<'gc>>, count: usize) -> Result<()> {
         let arity = closure.function.arity as usize;
         if count != arity {
