@@ -1,48 +1,620 @@
-//! Runs one workload once and prints its wall time, peak RSS and collector statistics:
-//! `workloads binary-trees 20` or `workloads alloc 10000000`.
+//! Runs the workloads, one per process, and compares the implementations.
+//!
+//! ```text
+//! workloads run WORKLOAD IMPL SIZE      one run; prints one `RESULT key=value ...` line
+//! workloads compare [OPTIONS]           every workload × implementation as separate processes,
+//!                                       interleaved, several rounds; prints markdown tables
+//! workloads WORKLOAD SIZE [IMPL]        one run, human-readable (gc-core's statistics too)
+//! ```
+//!
+//! Workloads: binary-trees, gcbench, churn, frag, cycles (every implementation), vm (gc-core
+//! only: pauses with a 100 MiB old generation), alloc (gc-core, rc, bumpalo), full-gc (gc-core).
+//! Implementations: gc-core, bumpalo, box, rc, dumpster, boa_gc, gc-arena, rust-gc.
+//!
+//! `compare` options: `--quick` (small sizes, one round unless `--rounds`: a smoke test of a few
+//! seconds), `--rounds N` (default 3), `--workloads a,b`, `--impls a,b`, `--timeout SECS` (per
+//! run, default 900), `--size WORKLOAD=SIZE`.
 
-use std::time::Instant;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Read;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
 
-use gc_benches::{alloc, binary_trees};
+use gc_benches::common::{peak_rss, Impl, Outcome, Summary};
+use gc_benches::{alloc, binary_trees, churn, cycles, frag, gcbench, vm};
 use gc_core::HeapConfig;
 
-fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let (workload, size) = match args.as_slice() {
-        [_, w, s, ..] => (w.as_str(), s.parse::<u64>().expect("size")),
+/// A workload of the comparison, with its full and quick sizes.
+struct Workload {
+    name: &'static str,
+    size: u64,
+    quick: u64,
+    /// How the size reads in a table.
+    label: fn(u64) -> String,
+    /// Which implementations run it.
+    impls: &'static [Impl],
+}
+
+const WORKLOADS: &[Workload] = &[
+    Workload {
+        name: "binary-trees",
+        size: 20,
+        quick: 10,
+        label: |s| format!("depth {s}"),
+        impls: &Impl::ALL,
+    },
+    Workload {
+        name: "gcbench",
+        size: 20,
+        quick: 10,
+        label: |s| format!("stretch {s}, long-lived {}, 4..{}", s - 2, s - 2),
+        impls: &Impl::ALL,
+    },
+    Workload {
+        name: "churn",
+        size: 200_000,
+        quick: 2_000,
+        label: |s| format!("{}k live, half replaced × 20", s / 1000),
+        impls: &Impl::ALL,
+    },
+    Workload {
+        name: "frag",
+        size: 4_000_000,
+        quick: 40_000,
+        label: |s| format!("{} k small, 90 % freed, then large", s / 1000),
+        impls: &Impl::ALL,
+    },
+    Workload {
+        name: "cycles",
+        size: 16 << 20,
+        quick: 64 << 10,
+        label: |s| format!("{} k ring nodes", s >> 10),
+        impls: &Impl::ALL,
+    },
+    Workload {
+        name: "vm",
+        size: 100,
+        quick: 2,
+        label: |s| format!("{s} MiB live old gen"),
+        impls: &[Impl::GcCore],
+    },
+    Workload {
+        name: "alloc",
+        size: 50_000_000,
+        quick: 100_000,
+        label: |s| format!("{} k small objects", s / 1000),
+        impls: &[Impl::GcCore, Impl::Bumpalo, Impl::Rc],
+    },
+];
+
+fn title(imp: Impl) -> &'static str {
+    match imp {
+        Impl::GcCore => "**gc-core**",
+        Impl::Box => "Box",
+        Impl::Rc => "Rc",
+        imp => imp.name(),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["run", workload, imp, size] => {
+            let Some(imp) = Impl::from_name(imp) else {
+                eprintln!("unknown implementation {imp}");
+                return ExitCode::from(64);
+            };
+            let Ok(size) = size.parse() else {
+                eprintln!("bad size {size}");
+                return ExitCode::from(64);
+            };
+            let (wall, outcome) = run_one(workload, imp, size);
+            println!("{}", result_line(workload, imp.name(), size, wall, &outcome));
+            ExitCode::SUCCESS
+        }
+        ["compare", options @ ..] => compare(options),
+        [workload, size, rest @ ..] if size.parse::<u64>().is_ok() => {
+            let imp = rest.first().map_or(Some(Impl::GcCore), |i| Impl::from_name(i));
+            let Some(imp) = imp else {
+                eprintln!("unknown implementation {}", rest[0]);
+                return ExitCode::from(64);
+            };
+            let size = size.parse().unwrap_or(0);
+            let (wall, outcome) = run_one(workload, imp, size);
+            println!(
+                "{workload} {size} on {imp}: checksum {}, wall {:.3} s, peak RSS {} MiB",
+                outcome.checksum,
+                wall.as_secs_f64(),
+                peak_rss() >> 20
+            );
+            if let (Some(live), Some(rss)) = (outcome.live_bytes, outcome.final_rss) {
+                println!(
+                    "final RSS {} MiB ÷ live {} MiB = {:.2}",
+                    rss >> 20,
+                    live >> 20,
+                    ratio(rss as u64, live)
+                );
+            }
+            if let Some(bytes) = outcome.unreclaimed {
+                println!("unreclaimed after the final collection: {bytes} objects");
+            }
+            if let Some((stats, pauses)) = &outcome.gc {
+                println!("{stats}");
+                print_summary("minor", &pauses.minor_summary());
+                print_summary("full", &pauses.full_summary());
+            }
+            ExitCode::SUCCESS
+        }
         _ => {
             eprintln!(
-                "usage: workloads (binary-trees DEPTH | box-binary-trees DEPTH | alloc N) [impl]"
+                "usage: workloads run WORKLOAD IMPL SIZE | workloads compare [--quick] \
+                 [--rounds N] [--workloads a,b] [--impls a,b] [--timeout S] \
+                 [--size W=N] | workloads WORKLOAD SIZE [IMPL]"
             );
-            std::process::exit(64);
+            ExitCode::from(64)
         }
-    };
+    }
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    a as f64 / b.max(1) as f64
+}
+
+fn print_summary(kind: &str, s: &Summary) {
+    println!(
+        "{kind} pauses: {} (p50 {:?}, p99 {:?}, max {:?}, total {:?})",
+        s.count, s.p50, s.p99, s.max, s.total
+    );
+}
+
+/// Runs one workload in this process.
+fn run_one(workload: &str, imp: Impl, size: u64) -> (Duration, Outcome) {
     let start = Instant::now();
-    let (checksum, stats) = match workload {
-        "binary-trees" => {
-            let (sum, stats) = binary_trees::gc_core(size as u32, HeapConfig::default());
-            assert_eq!(sum, binary_trees::expected_checksum(size as u32));
-            (sum, Some(stats))
+    let outcome = match workload {
+        "binary-trees" => binary_trees::run(imp, size as u32),
+        "gcbench" => gcbench::run(imp, size as u32),
+        "churn" => churn::run(imp, size as usize),
+        "frag" => frag::run(imp, size as usize),
+        "cycles" => cycles::run(imp, size),
+        "vm" => {
+            assert_eq!(imp, Impl::GcCore, "vm runs on gc-core only");
+            vm::run(size)
         }
-        "box-binary-trees" => (binary_trees::boxed(size as u32), None),
-        "bumpalo-binary-trees" => (binary_trees::bumpalo(size as u32), None),
-        "alloc" => {
-            let (sum, stats) = alloc::gc_core_stats(size, HeapConfig::default());
-            (sum, Some(stats))
-        }
+        "alloc" => match imp {
+            Impl::GcCore => {
+                let (sum, stats) = alloc::gc_core_stats(size, HeapConfig::default());
+                Outcome { gc: Some((stats, Default::default())), ..Outcome::checksum(sum) }
+            }
+            Impl::Rc => Outcome::checksum(alloc::rc(size)),
+            Impl::Bumpalo => Outcome::checksum(alloc::bumpalo(size)),
+            other => panic!("alloc has no {other} implementation"),
+        },
         "full-gc" => {
-            (0, Some(binary_trees::full_collections(size as u32, 10, HeapConfig::default())))
+            let stats = binary_trees::full_collections(size as u32, 10, HeapConfig::default());
+            Outcome { gc: Some((stats, Default::default())), ..Outcome::default() }
         }
         other => panic!("unknown workload {other}"),
     };
-    let wall = start.elapsed();
-    let (_, peak) = gc_core::memory_usage().unwrap_or((0, 0));
-    println!(
-        "{workload} {size}: checksum {checksum}, wall {:.3} s, peak RSS {} MiB",
+    (start.elapsed(), outcome)
+}
+
+/// The machine-readable line of one run.
+fn result_line(workload: &str, imp: &str, size: u64, wall: Duration, o: &Outcome) -> String {
+    let mut line = format!(
+        "RESULT workload={workload} impl={imp} size={size} wall_s={:.4} peak_rss={} checksum={}",
         wall.as_secs_f64(),
-        peak >> 20
+        peak_rss(),
+        o.checksum
     );
-    if let Some(stats) = stats {
-        println!("{stats}");
+    if let Some(live) = o.live_bytes {
+        let _ = write!(line, " live_bytes={live}");
     }
+    if let Some(rss) = o.final_rss {
+        let _ = write!(line, " final_rss={rss}");
+    }
+    if let Some(bytes) = o.unreclaimed {
+        let _ = write!(line, " unreclaimed={bytes}");
+    }
+    if let Some((stats, pauses)) = &o.gc {
+        for (kind, s, count) in [
+            ("minor", pauses.minor_summary(), stats.minor.count),
+            ("full", pauses.full_summary(), stats.full.count),
+        ] {
+            let _ = write!(
+                line,
+                " {kind}_count={count} {kind}_recorded={} {kind}_p50_us={} {kind}_p99_us={} \
+                 {kind}_max_us={} {kind}_total_us={}",
+                s.count,
+                s.p50.as_micros(),
+                s.p99.as_micros(),
+                s.max.as_micros(),
+                s.total.as_micros()
+            );
+        }
+        let _ = write!(
+            line,
+            " bytes_allocated={} bytes_promoted={} bytes_pretenured={} committed={}",
+            stats.bytes_allocated, stats.bytes_promoted, stats.bytes_pretenured, stats.committed
+        );
+    }
+    line
+}
+
+/// One parsed `RESULT` line.
+type Record = BTreeMap<String, String>;
+
+fn parse_result(stdout: &str) -> Option<Record> {
+    let line = stdout.lines().rev().find(|l| l.starts_with("RESULT "))?;
+    Some(
+        line.split_whitespace()
+            .skip(1)
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+fn num(r: &Record, key: &str) -> Option<f64> {
+    r.get(key)?.parse().ok()
+}
+
+struct Options {
+    quick: bool,
+    rounds: usize,
+    workloads: Vec<&'static Workload>,
+    columns: Vec<Impl>,
+    timeout: Duration,
+    sizes: BTreeMap<String, u64>,
+}
+
+fn parse_options(args: &[&str]) -> Result<Options, String> {
+    let mut quick = false;
+    let mut rounds = None;
+    let mut only_workloads: Option<Vec<String>> = None;
+    let mut only_impls: Option<Vec<String>> = None;
+    let mut timeout = Duration::from_secs(900);
+    let mut sizes = BTreeMap::new();
+    let mut it = args.iter();
+    while let Some(&arg) = it.next() {
+        let mut value = || it.next().copied().ok_or(format!("{arg} needs a value"));
+        match arg {
+            "--quick" => quick = true,
+            "--rounds" => rounds = Some(value()?.parse().map_err(|e| format!("--rounds: {e}"))?),
+            "--timeout" => {
+                timeout =
+                    Duration::from_secs(value()?.parse().map_err(|e| format!("--timeout: {e}"))?)
+            }
+            "--workloads" => only_workloads = Some(value()?.split(',').map(String::from).collect()),
+            "--impls" => only_impls = Some(value()?.split(',').map(String::from).collect()),
+            "--size" => {
+                let v = value()?;
+                let (w, s) = v.split_once('=').ok_or("--size WORKLOAD=SIZE")?;
+                sizes.insert(w.to_string(), s.parse().map_err(|e| format!("--size: {e}"))?);
+            }
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    let workloads = WORKLOADS
+        .iter()
+        .filter(|w| only_workloads.as_ref().is_none_or(|o| o.iter().any(|n| n == w.name)))
+        .collect::<Vec<_>>();
+    if let Some(o) = &only_workloads {
+        if let Some(bad) = o.iter().find(|n| !WORKLOADS.iter().any(|w| w.name == n.as_str())) {
+            return Err(format!("unknown workload {bad}"));
+        }
+    }
+    let mut columns = Impl::ALL.to_vec();
+    if let Some(o) = &only_impls {
+        for n in o {
+            if Impl::from_name(n).is_none() {
+                return Err(format!("unknown implementation {n}"));
+            }
+        }
+        columns.retain(|c| o.iter().any(|n| Impl::from_name(n) == Some(*c)));
+    }
+    Ok(Options {
+        quick,
+        rounds: rounds.unwrap_or(if quick { 1 } else { 3 }),
+        workloads,
+        columns,
+        timeout,
+        sizes,
+    })
+}
+
+/// What one spawned run gave.
+enum RunResult {
+    Ok(Record),
+    Failed(String),
+}
+
+/// The command that runs `workload` on `imp` in a process of its own: this executable.
+fn command(imp: Impl, workload: &str, size: u64) -> Command {
+    let exe = std::env::current_exe().expect("the path of this executable");
+    let mut cmd = Command::new(exe);
+    cmd.args(["run", workload, imp.name(), &size.to_string()]);
+    cmd
+}
+
+fn spawn_and_wait(mut cmd: Command, timeout: Duration) -> RunResult {
+    let mut child = match cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn() {
+        Ok(child) => child,
+        Err(e) => return RunResult::Failed(format!("spawn: {e}")),
+    };
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let start = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if start.elapsed() > timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => return RunResult::Failed(format!("wait: {e}")),
+        }
+    };
+    let stdout = out.join().unwrap_or_default();
+    let stderr = err.join().unwrap_or_default();
+    match status {
+        None => RunResult::Failed(format!("timeout after {} s", timeout.as_secs())),
+        Some(status) if !status.success() => {
+            let last = stderr.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("");
+            RunResult::Failed(format!("{status}: {last}"))
+        }
+        Some(_) => match parse_result(&stdout) {
+            Some(record) => RunResult::Ok(record),
+            None => RunResult::Failed("no RESULT line".into()),
+        },
+    }
+}
+
+fn compare(args: &[&str]) -> ExitCode {
+    let options = match parse_options(args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(64);
+        }
+    };
+    let size_of = |w: &Workload| {
+        options.sizes.get(w.name).copied().unwrap_or(if options.quick { w.quick } else { w.size })
+    };
+    // results[(workload, column)] = one record per round
+    let mut results: BTreeMap<(&str, Impl), Vec<RunResult>> = BTreeMap::new();
+    let mut failures = 0;
+    for round in 0..options.rounds {
+        for w in &options.workloads {
+            let mut columns: Vec<Impl> =
+                options.columns.iter().copied().filter(|c| w.impls.contains(c)).collect();
+            // Interleave: each round starts the rotation one implementation later.
+            if !columns.is_empty() {
+                let k = round % columns.len();
+                columns.rotate_left(k);
+            }
+            for column in columns {
+                let cmd = command(column, w.name, size_of(w));
+                let started = Instant::now();
+                let result = spawn_and_wait(cmd, options.timeout);
+                match &result {
+                    RunResult::Ok(r) => eprintln!(
+                        "round {} {} {}: {} s, peak {} MiB (took {:.1} s)",
+                        round + 1,
+                        w.name,
+                        column.name(),
+                        r.get("wall_s").map_or("?", String::as_str),
+                        num(r, "peak_rss").unwrap_or(0.0) as u64 >> 20,
+                        started.elapsed().as_secs_f64()
+                    ),
+                    RunResult::Failed(why) => {
+                        failures += 1;
+                        eprintln!("round {} {} {}: FAILED {why}", round + 1, w.name, column.name())
+                    }
+                }
+                results.entry((w.name, column)).or_default().push(result);
+            }
+        }
+    }
+    print!("{}", render(&options, &results, &size_of));
+    if failures > 0 && options.quick {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    Some(v[v.len() / 2])
+}
+
+/// The metrics shown per workload: (title, how to get one run's value, how to print it).
+type Metric = (&'static str, fn(&Record) -> Option<f64>, fn(f64) -> String);
+
+fn metrics(workload: &str) -> Vec<Metric> {
+    let wall: Metric = ("wall s", |r| num(r, "wall_s"), |v| format!("{v:.2}"));
+    let peak: Metric =
+        ("peak RSS MiB", |r| Some(num(r, "peak_rss")? / 1048576.0), |v| format!("{v:.0}"));
+    let rss_live: Metric = (
+        "final RSS ÷ live payload",
+        |r| Some(num(r, "final_rss")? / num(r, "live_bytes")?),
+        |v| format!("{v:.2}"),
+    );
+    let unreclaimed: Metric =
+        ("nodes unreclaimed at the end", |r| num(r, "unreclaimed"), |v| format!("{v:.0}"));
+    let ns_per: Metric = (
+        "ns per object",
+        |r| Some(num(r, "wall_s")? * 1e9 / num(r, "size")?),
+        |v| format!("{v:.2}"),
+    );
+    match workload {
+        "churn" | "frag" => vec![wall, peak, rss_live],
+        "cycles" => vec![wall, peak, unreclaimed],
+        "alloc" => vec![wall, ns_per],
+        _ => vec![wall, peak],
+    }
+}
+
+fn render(
+    options: &Options,
+    results: &BTreeMap<(&str, Impl), Vec<RunResult>>,
+    size_of: &dyn Fn(&Workload) -> u64,
+) -> String {
+    let mut out = String::new();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let _ = writeln!(
+        out,
+        "Comparison of {} ({} core{}; median of {} interleaved run{} per cell, each a separate \
+         process; in parentheses: the ratio to gc-core)\n",
+        today(),
+        cores,
+        if cores == 1 { "" } else { "s" },
+        options.rounds,
+        if options.rounds == 1 { "" } else { "s" }
+    );
+    let columns = &options.columns;
+    let _ = write!(out, "| workload | metric |");
+    for c in columns {
+        let _ = write!(out, " {} |", title(*c));
+    }
+    let _ = write!(out, "\n|---|---|");
+    for _ in columns {
+        let _ = write!(out, "---|");
+    }
+    out.push('\n');
+    for w in &options.workloads {
+        if w.impls.len() == 1 {
+            continue; // gc-core only: in the pause table
+        }
+        for (i, (title, get, show)) in metrics(w.name).into_iter().enumerate() {
+            let cell_value = |c: Impl| -> Option<f64> {
+                let runs = results.get(&(w.name, c))?;
+                median(
+                    runs.iter()
+                        .filter_map(|r| match r {
+                            RunResult::Ok(r) => get(r),
+                            RunResult::Failed(_) => None,
+                        })
+                        .collect(),
+                )
+            };
+            let ours = cell_value(Impl::GcCore);
+            let name = if i == 0 {
+                format!("{} ({})", w.name, (w.label)(size_of(w)))
+            } else {
+                String::new()
+            };
+            let _ = write!(out, "| {name} | {title} |");
+            for &c in columns {
+                let applies = w.impls.contains(&c);
+                let failed = results.get(&(w.name, c)).and_then(|runs| {
+                    runs.iter().find_map(|r| match r {
+                        RunResult::Failed(why) => Some(why.clone()),
+                        RunResult::Ok(_) => None,
+                    })
+                });
+                let cell = match cell_value(c) {
+                    _ if !applies => "–".to_string(),
+                    None if failed.is_some() => {
+                        let why = failed.unwrap_or_default();
+                        format!("failed ({})", why.chars().take(40).collect::<String>())
+                    }
+                    None => "–".to_string(),
+                    Some(v) => match ours {
+                        Some(o) if c != Impl::GcCore && o != 0.0 => {
+                            format!("{} ({:.2}×)", show(v), v / o)
+                        }
+                        _ => show(v),
+                    },
+                };
+                let _ = write!(out, " {cell} |");
+            }
+            out.push('\n');
+        }
+    }
+    // gc-core's own statistics, from the run with the median wall time of each workload.
+    let _ = writeln!(
+        out,
+        "\ngc-core's collections (the run with the median wall time; pauses from the collector's \
+         own statistics after every collection; p50/p99 by nearest rank)\n"
+    );
+    let _ = writeln!(
+        out,
+        "| workload | wall s | minor: count | p50 ms | p99 ms | max ms | full: count | p50 ms | \
+         p99 ms | max ms | GC total s | promoted MiB |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for w in &options.workloads {
+        let Some(runs) = results.get(&(w.name, Impl::GcCore)) else { continue };
+        let mut ok: Vec<&Record> = runs
+            .iter()
+            .filter_map(|r| match r {
+                RunResult::Ok(r) => Some(r),
+                RunResult::Failed(_) => None,
+            })
+            .collect();
+        if ok.is_empty() {
+            continue;
+        }
+        ok.sort_by(|a, b| {
+            num(a, "wall_s").unwrap_or(0.0).total_cmp(&num(b, "wall_s").unwrap_or(0.0))
+        });
+        let r = ok[ok.len() / 2];
+        let ms = |k: &str| num(r, k).map_or("–".into(), |v| format!("{:.3}", v / 1000.0));
+        let gc_total =
+            num(r, "minor_total_us").unwrap_or(0.0) + num(r, "full_total_us").unwrap_or(0.0);
+        let _ = writeln!(
+            out,
+            "| {} ({}) | {:.2} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} | {:.0} |",
+            w.name,
+            (w.label)(size_of(w)),
+            num(r, "wall_s").unwrap_or(0.0),
+            r.get("minor_recorded").map_or("–", String::as_str),
+            ms("minor_p50_us"),
+            ms("minor_p99_us"),
+            ms("minor_max_us"),
+            r.get("full_recorded").map_or("–", String::as_str),
+            ms("full_p50_us"),
+            ms("full_p99_us"),
+            ms("full_max_us"),
+            gc_total / 1e6,
+            num(r, "bytes_promoted").unwrap_or(0.0) / 1048576.0
+        );
+    }
+    out
+}
+
+/// Today's date (UTC), from the system clock.
+fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    // Howard Hinnant's civil_from_days.
+    let z = (secs / 86_400) as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
 }
