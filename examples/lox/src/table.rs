@@ -52,6 +52,24 @@ impl<'gc> Table<'gc> {
         }
     }
 
+    /// Replaces the value of an existing key; false (and no change) if there is none.
+    #[inline]
+    pub(crate) fn replace(
+        &self,
+        mc: &Mutation<'gc>,
+        key: Gc<'gc, LoxString<'gc>>,
+        value: Value<'gc>,
+    ) -> bool {
+        let entries = self.entries.get();
+        match probe(&entries, key) {
+            Probe::Found(i) => {
+                Gc::write(mc, entries).at(i).set(Entry { key: Some(key), value });
+                true
+            }
+            Probe::Vacant(_) | Probe::Full => false,
+        }
+    }
+
     /// Sets `key` to `value` and says whether the key was new. If the table must grow,
     /// `install` receives the new entries and stores them into this table's `entries` field
     /// (through the barrier of the object that holds the table).
