@@ -34,9 +34,11 @@ impl HandleTable {
     pub(crate) fn trace(&mut self, tracer: &mut Tracer<'_>) {
         self.slots.retain(|slot| Rc::strong_count(slot) > 1);
         for slot in &self.slots {
-            let mut ptr = slot.ptr.get();
-            tracer.visit(&mut ptr);
-            slot.ptr.set(ptr);
+            // The collector records the slot's address and rewrites it later, so it gets the
+            // cell's own storage, not a copy.
+            // SAFETY: during a collection nothing else reads or writes the cell (handles are
+            // only read inside `mutate`, and the arena is borrowed mutably).
+            tracer.visit(unsafe { &mut *slot.ptr.as_ptr() });
         }
     }
 

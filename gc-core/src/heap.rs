@@ -47,6 +47,11 @@ pub(crate) struct HeapState {
     pub(crate) saved_headers: Vec<usize>,
     /// Scratch for collections: weak slots, deferred ephemerons, table sweeps.
     pub(crate) weak: crate::collector::weak::WeakWork,
+    /// Scratch for minor collections: the mark and slot bitmaps of the nursery.
+    pub(crate) young_marks: Vec<u64>,
+    pub(crate) young_slots: Vec<u64>,
+    /// Scratch for collections: the recorded slots that no bitmap covers.
+    pub(crate) slot_addrs: Vec<usize>,
     /// Identity hashes of the objects that were asked for one.
     pub(crate) identities: crate::identity::Identities,
     /// Finalization registrations.
@@ -81,6 +86,9 @@ impl Heap {
                 stack: Vec::new(),
                 saved_headers: Vec::new(),
                 weak: Default::default(),
+                young_marks: Vec::new(),
+                young_slots: Vec::new(),
+                slot_addrs: Vec::new(),
                 identities: Default::default(),
                 finalizers: Default::default(),
                 pins: Default::default(),

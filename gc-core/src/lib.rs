@@ -53,6 +53,12 @@ pub use arena::__DynRootable;
 #[doc(hidden)]
 pub use raw::TypeInfo;
 
+/// Fault injection for tests. Not part of the API.
+#[doc(hidden)]
+pub mod __testing {
+    pub use crate::sys::fail_next_maps;
+}
+
 /// Items the derive's expansion refers to. Not part of the API.
 #[doc(hidden)]
 pub mod __private {

@@ -7,6 +7,9 @@ use std::io;
 /// no smaller than the page size), reserving no swap: pages are committed on first touch.
 pub(crate) fn map_aligned(len: usize, align: usize) -> io::Result<*mut u8> {
     debug_assert!(align.is_power_of_two() && len % page_size() == 0);
+    if injected_failure() {
+        return Err(io::Error::from_raw_os_error(libc::ENOMEM));
+    }
     let align = align.max(page_size());
     let over = len.checked_add(align - page_size()).ok_or(io::ErrorKind::OutOfMemory)?;
     // SAFETY: an anonymous private mapping at an address of the kernel's choosing touches no
@@ -60,6 +63,9 @@ pub(crate) fn reserve_aligned(len: usize, align: usize) -> io::Result<*mut u8> {
 /// # Safety
 /// The range is page-aligned and inside a reservation made by [`reserve_aligned`].
 pub(crate) unsafe fn commit(ptr: *mut u8, len: usize) -> io::Result<()> {
+    if injected_failure() {
+        return Err(io::Error::from_raw_os_error(libc::ENOMEM));
+    }
     // SAFETY: precondition: our reservation.
     if unsafe { libc::mprotect(ptr.cast(), len, libc::PROT_READ | libc::PROT_WRITE) } != 0 {
         return Err(io::Error::last_os_error());
@@ -111,4 +117,26 @@ pub fn memory_usage() -> Option<(usize, usize)> {
         Some(kb * 1024)
     };
     Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+thread_local! {
+    /// Mappings left to fail on this thread (fault injection for the tests).
+    static FAIL_MAPS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn injected_failure() -> bool {
+    FAIL_MAPS.with(|left| {
+        let n = left.get();
+        if n > 0 {
+            left.set(n - 1);
+        }
+        n > 0
+    })
+}
+
+/// Makes the next `n` memory mappings of this thread fail with `ENOMEM`, as an exhausted OS
+/// would: the tests check that every caller turns that into a typed error or a clean panic,
+/// with the heap intact.
+pub fn fail_next_maps(n: usize) {
+    FAIL_MAPS.with(|left| left.set(n));
 }

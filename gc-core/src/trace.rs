@@ -19,17 +19,21 @@ use crate::raw::ObjPtr;
 ///
 /// 1. `trace` calls [`Trace::trace`] on every `Gc` (and every value containing one) that the
 ///    value owns, each exactly once, and nothing else.
-/// 2. If `NEEDS_TRACE` is `false`, the type holds no `Gc` at all, directly or indirectly (then
+/// 2. It passes the pointers *in place*: the fields themselves, never a copy. The collector
+///    records the address of each slot it is shown and rewrites it after `trace` has returned,
+///    so the slot must still be there, unmoved, until the collection ends (which it is: the
+///    collector holds the only access to the heap).
+/// 3. If `NEEDS_TRACE` is `false`, the type holds no `Gc` at all, directly or indirectly (then
 ///    the collector never calls `trace`).
-/// 3. `trace` does not read through any `Gc` pointer (the target may be moving), does not
-///    allocate in the heap, and does not move or drop parts of the value. It may panic only as
-///    a bug report.
-/// 4. Mutation of any `Gc` the value holds, after the value was allocated in the heap, happens
+/// 4. `trace` does not read through any `Gc` pointer, does not allocate in the heap, and does
+///    not move, drop or resize parts of the value. It may panic: a collection whose tracing
+///    panics is abandoned and leaves the heap as it was, and the panic propagates.
+/// 5. Mutation of any `Gc` the value holds, after the value was allocated in the heap, happens
 ///    only through the write barrier ([`Gc::write`](crate::Gc::write) and the barrier cells
 ///    [`Lock`](crate::Lock) and [`RefLock`](crate::RefLock)): plain interior mutability
 ///    (`Cell`, `RefCell`) around a `Gc` is forbidden, which is why those types implement
 ///    `Trace` only for `'static` contents.
-/// 5. `trace_labeled`, if overridden, visits the same pointers as `trace`, wrapping them in
+/// 6. `trace_labeled`, if overridden, visits the same pointers as `trace`, wrapping them in
 ///    [`Tracer::enter`] / [`Tracer::leave`] pairs.
 ///
 /// A type with a `Drop` impl must additionally never reach another managed object from `drop`:

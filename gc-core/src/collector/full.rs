@@ -5,14 +5,17 @@
 //!
 //! 1. **Mark** from the root and the handles with an explicit stack: block objects in their
 //!    block's side bitmap (adding up live bytes per block), large objects in their header.
+//!    Every pointer slot traced is recorded, so that no `Trace` impl runs again: if one panics
+//!    while marking, the marks are cleared and the heap is exactly as before; after marking,
+//!    only destructors (whose panics are caught) run user code.
 //! 2. **Drop** the dead: walk the blocks that hold objects with destructors, run those of the
 //!    unmarked ones; sweep the large-object space.
 //! 3. **Plan**: visit the live block objects in order (blocks in allocation order, objects by
 //!    address within a block) and give each the next free place, skipping to the next block
 //!    when it does not fit. The header is saved aside and replaced by the forwarding address.
 //!    Sliding preserves allocation order, so objects allocated together stay together.
-//! 4. **Update** every reference (root, handles, live block and large objects) to the
-//!    forwarding address.
+//! 4. **Update** every recorded slot (in the root, the handles, live block and large objects)
+//!    to the forwarding address.
 //! 5. **Move** each object to its place (`memmove`: a destination never lies after its
 //!    source), restore its header, and clear the bitmaps. Blocks past the last destination are
 //!    empty and go back.
@@ -25,6 +28,7 @@ use std::mem::take;
 use super::weak::{self, FullLiveness, WeakWork};
 use super::{trace_object, DropPanics, Mode, RootTracer};
 use crate::heap::Heap;
+use crate::identity::AddrMap;
 use crate::raw::{
     fill, place, type_info_of_word, ObjPtr, FORWARDED, LARGE, MARKED, PINNED, REMEMBERED, WORD,
 };
@@ -34,12 +38,40 @@ use crate::trace::Tracer;
 pub(crate) struct Marker {
     pub(crate) geom: Geometry,
     pub(crate) stack: Vec<ObjPtr>,
+    /// Strong slots traced outside the heap's objects (the root, handles, buffers objects own).
+    slots: Vec<usize>,
+    /// The slot bitmaps of the large objects traced (block objects use their block's).
+    large_slots: AddrMap<Vec<u64>>,
+    /// The object being traced, `[container, container_end)`, and whether it is large.
+    container: usize,
+    container_end: usize,
+    container_large: bool,
     pub(crate) weak: WeakWork,
 }
 
 impl Marker {
+    /// Records a strong slot for the update phase, then marks its target.
     #[inline(always)]
-    pub(crate) fn visit(&mut self, obj: ObjPtr) {
+    pub(crate) fn visit(&mut self, slot: &mut ObjPtr) {
+        let addr = slot as *mut ObjPtr as usize;
+        if addr.wrapping_sub(self.container) < self.container_end - self.container {
+            if self.container_large {
+                let bits =
+                    self.large_slots.get_mut(&self.container).expect("registered when popped");
+                let index = (addr - self.container) / WORD;
+                bits[index / 64] |= 1u64 << (index % 64);
+            } else {
+                // SAFETY: the slot lies in the block object being traced.
+                unsafe { self.geom.block_of(ObjPtr::from_addr(addr)).set_slot(&self.geom, addr) };
+            }
+        } else {
+            self.slots.push(addr);
+        }
+        self.mark(*slot)
+    }
+
+    #[inline(always)]
+    fn mark(&mut self, obj: ObjPtr) {
         // SAFETY: a pointer held by a live object designates a live object.
         let word = unsafe { obj.header() };
         debug_assert!(word & FORWARDED == 0, "marking reached a forwarded object {obj:?}");
@@ -73,20 +105,24 @@ fn drain_marks(tracer: &mut Tracer<'_>) {
         let Mode::Mark(marker) = &mut tracer.mode else { unreachable!() };
         let Some(obj) = marker.stack.pop() else { break };
         // SAFETY: a marked, live object; the collector owns the heap.
-        unsafe { trace_object(obj, obj.type_info(), tracer) };
+        let (info, large) = unsafe { (obj.type_info(), obj.header() & LARGE != 0) };
+        // SAFETY: as above.
+        let size = unsafe { obj.size_with(info) };
+        marker.container = obj.addr();
+        marker.container_end = obj.addr() + size;
+        marker.container_large = large;
+        if large {
+            marker
+                .large_slots
+                .entry(obj.addr())
+                .or_insert_with(|| vec![0; (size / WORD).div_ceil(64)]);
+        }
+        // SAFETY: as above.
+        unsafe { trace_object(obj, info, tracer) };
     }
-}
-
-/// Update mode: a forwarded object has moved (or will have, once the move phase ran).
-#[inline(always)]
-pub(crate) fn update(slot: &mut ObjPtr) {
-    // SAFETY: a pointer held by a live object designates a live object, whose header is now
-    // a forwarding word (block objects) or its type (large objects).
-    let word = unsafe { slot.header() };
-    if word & FORWARDED != 0 {
-        // SAFETY: the forwarding word holds the new address.
-        *slot = unsafe { ObjPtr::from_addr(word & !FORWARDED) };
-    }
+    let Mode::Mark(marker) = &mut tracer.mode else { unreachable!() };
+    marker.container = 0;
+    marker.container_end = 0;
 }
 
 /// What a full collection measured.
@@ -103,35 +139,64 @@ pub(crate) fn collect(
     heap: &mut Heap,
     roots: RootTracer<'_>,
     panics: &mut DropPanics,
-) -> FullOutcome {
+) -> Result<FullOutcome, Box<dyn std::any::Any + Send>> {
     let state = heap.state.get_mut();
     debug_assert!(heap.nursery.used() == 0 && state.remembered.is_empty());
     let geom = state.old.geom;
-    let blocks = take(&mut state.old.blocks);
-
     state.pins.release_dropped();
 
     // 1. Mark.
-    for &block in &blocks {
+    for &block in &state.old.blocks {
         // SAFETY: our block; bitmaps are clear between full collections.
         unsafe { block.meta().live = 0 };
     }
+    let mut slots = take(&mut state.slot_addrs);
+    slots.clear();
     let mut tracer = Tracer::new(Mode::Mark(Marker {
         geom,
         stack: take(&mut state.stack),
+        slots,
+        large_slots: AddrMap::default(),
+        container: 0,
+        container_end: 0,
+        container_large: false,
         weak: take(&mut state.weak),
     }));
-    roots(&mut tracer);
-    state.handles.trace(&mut tracer);
+    let traced = DropPanics::catch_result(|| {
+        roots(&mut tracer);
+        state.handles.trace(&mut tracer);
+        weak::fixpoint(&mut tracer, &mut drain_marks);
+    });
+    let Mode::Mark(mut marker) = tracer.mode else { unreachable!() };
+    if let Err(payload) = traced {
+        // Nothing but marks changed: clear them, and the heap is as it was.
+        for &block in &state.old.blocks {
+            // SAFETY: our blocks and large objects; no object has moved.
+            unsafe {
+                block.marks(&geom).fill(false);
+                block.slot_words(&geom).fill(0);
+            }
+        }
+        for large in &state.los.objects {
+            // SAFETY: as above.
+            unsafe { large.obj.set_header(large.obj.header() & !MARKED) };
+        }
+        marker.stack.clear();
+        marker.slots.clear();
+        marker.weak.clear();
+        state.stack = marker.stack;
+        state.slot_addrs = marker.slots;
+        state.weak = marker.weak;
+        return Err(payload);
+    }
+    let guard = super::AbortOnUnwind;
+    let blocks = take(&mut state.old.blocks);
     let live = FullLiveness { geom };
-    weak::finish(&mut tracer, &live, &mut drain_marks);
+    weak::commit(&mut marker.weak, &live, &|place| place.addr, false, panics);
     state.identities.after_mark(&live);
     state.finalizers.after_mark(&live);
     state.pins.after_mark(&live);
-    let Mode::Mark(mut marker) = tracer.mode else { unreachable!() };
-    state.stack = marker.stack;
-    marker.weak.clear();
-    state.weak = marker.weak;
+    state.stack = take(&mut marker.stack);
 
     let mut holes = 0;
     let mut capacity_with_live = 0;
@@ -277,37 +342,51 @@ pub(crate) fn collect(
     state.identities.after_plan();
     state.finalizers.after_plan();
 
-    // 4. Update.
-    if !compacted.is_empty() {
-        let mut tracer = Tracer::new(Mode::Update);
-        roots(&mut tracer);
-        state.handles.trace(&mut tracer);
-        for &block in &blocks[..prefix] {
-            // SAFETY: a live object in a dense block, which keeps its header.
-            unsafe {
-                block.for_each_marked(&geom, |addr| {
-                    let obj = ObjPtr::from_addr(addr);
-                    trace_object(obj, obj.type_info(), &mut tracer);
-                })
-            };
+    // 4. Update every recorded slot: in the blocks' slot bitmaps, the large objects' bitmaps,
+    // the list of slots outside the heap, and the weak slots whose target lives.
+    let fix = |slot: usize| {
+        // SAFETY: a recorded slot of a live object, the root or a handle, holding a pointer to
+        // a live object whose header is its type or a forwarding word.
+        unsafe {
+            let slot = slot as *mut ObjPtr;
+            let word = (*slot).header();
+            if word & FORWARDED != 0 {
+                *slot = ObjPtr::from_addr(word & !FORWARDED);
+            }
         }
-        let mut index = 0;
-        for &block in compacted {
-            // SAFETY: a live object at its old place; its saved header gives its type, and
-            // its payload (and length word) are intact.
-            unsafe {
-                block.for_each_marked(&geom, |addr| {
-                    let obj = ObjPtr::from_addr(addr);
-                    trace_object(obj, type_info_of_word(saved[index]), &mut tracer);
-                    index += 1;
-                })
-            };
-        }
-        for large in &state.los.objects {
-            // SAFETY: every large object left after the sweep is live.
-            unsafe { trace_object(large.obj, large.obj.type_info(), &mut tracer) };
+    };
+    let moving = !compacted.is_empty();
+    for &block in &blocks {
+        // SAFETY: our block; its slot bitmap is read and cleared.
+        unsafe {
+            if moving {
+                block.drain_slots(&geom, fix);
+            } else {
+                block.slot_words(&geom).fill(0);
+            }
         }
     }
+    if moving {
+        for (&start, bits) in &marker.large_slots {
+            for (index, &word) in bits.iter().enumerate() {
+                let mut rest = word;
+                while rest != 0 {
+                    fix(start + (index * 64 + rest.trailing_zeros() as usize) * WORD);
+                    rest &= rest - 1;
+                }
+            }
+        }
+        marker
+            .slots
+            .iter()
+            .copied()
+            .chain(marker.weak.slots.iter().map(|place| place.addr))
+            .for_each(fix);
+    }
+    marker.slots.clear();
+    marker.weak.clear();
+    state.slot_addrs = marker.slots;
+    state.weak = marker.weak;
 
     // 5. Move.
     for &block in compacted {
@@ -369,12 +448,13 @@ pub(crate) fn collect(
     let kept_blocks = kept.len();
     state.saved_headers = saved;
     state.old.replace_blocks(kept, released, zap);
+    drop(guard);
 
-    FullOutcome {
+    Ok(FullOutcome {
         live: live_in_blocks + live_large,
         fragmentation_before,
         fragmentation_after: ratio(padding, kept_blocks * geom.capacity()),
-    }
+    })
 }
 
 /// Moves `cursor` past the pinned objects of `pinned` (sorted), recording the room in front of

@@ -1,126 +1,257 @@
 //! Minor collection: evacuate the live nursery objects into the old generation.
 //!
-//! Roots are the arena root, the handles, the remembered set (old and large objects written
-//! since the last collection) and the old-generation ranges the mutator filled while the
-//! nursery was full. Each nursery object reached is copied to the old generation once; its
-//! header becomes a forwarding word, and every later reference to it is redirected. Copies are
-//! scanned from an explicit stack, never by recursion. The work is proportional to the
-//! survivors (plus the destructors of the dead, which are listed at allocation), not to the
-//! nursery's size.
+//! Two phases, so that user code (the `Trace` impls) never runs while the heap is half-updated:
+//!
+//! 1. **Trace and copy** from the roots: the arena root, the handles, the remembered set (old
+//!    and large objects written since the last collection) and the old-generation ranges the
+//!    mutator filled while the nursery was full. Each nursery object reached is copied into the
+//!    old generation (depth first, from an explicit stack: objects reached together are placed
+//!    together), its header becomes a forwarding word, and the *original* is traced. No slot
+//!    is rewritten yet; each slot that points into the nursery is recorded: in a bitmap if it
+//!    lies inside a young object (one bit per word, no memory per pointer), in a list
+//!    otherwise (the root, old objects, buffers that objects own outside the heap). Ephemerons
+//!    are resolved to a fixpoint. If a `Trace` impl panics (or memory for the copies cannot be
+//!    mapped), the forwarding words are undone from the copies, which hold the original
+//!    headers, and the old generation is rewound: the heap is exactly as before.
+//! 2. **Commit**: rewrite every recorded slot (a slot inside a young object is rewritten in its
+//!    copy); clear or redirect weak slots; drop the dead objects that have destructors (listed
+//!    at allocation); empty the nursery.
+//!
+//! The work is proportional to the survivors and the pointers to them, not to the nursery's
+//! size.
 
-use super::weak::{self, MinorLiveness, WeakWork};
-use super::{fatal, trace_object, DropPanics, Mode, RootTracer};
-use crate::heap::Heap;
-use crate::raw::{copy_object, type_info_of_word, ObjPtr, FORWARDED, REMEMBERED};
+use std::io;
+
+use super::weak::{self, MinorLiveness, Place, WeakWork};
+use super::{trace_object, DropPanics, Mode, RootTracer};
+use crate::heap::{Heap, HeapState};
+use crate::raw::{copy_object, type_info_of_word, ObjPtr, FORWARDED, REMEMBERED, WORD};
 use crate::space::old_gen::OldGen;
 use crate::trace::Tracer;
 
-pub(crate) struct Evacuator<'a> {
+/// The tracing phase's state.
+pub(crate) struct YoungMarker<'a> {
     pub(crate) nursery_start: usize,
     pub(crate) nursery_len: usize,
     old: &'a mut OldGen,
-    pub(crate) stack: Vec<ObjPtr>,
+    /// One bit per word of the nursery's used part: the object starting there was copied.
+    marks: Vec<u64>,
+    /// One bit per word of the nursery's used part: the word is a slot, inside a live young
+    /// object, that points into the nursery.
+    slot_bits: Vec<u64>,
+    stack: Vec<ObjPtr>,
+    /// Slots outside the nursery that point into it.
+    slots: Vec<usize>,
+    /// The young object being traced, `[container, container_end)` (0 for roots and old
+    /// objects).
+    pub(crate) container: usize,
+    pub(crate) container_end: usize,
     pub(crate) weak: WeakWork,
     promoted: usize,
+    /// Set if the old generation could not take a copy: tracing stops, and the collection is
+    /// undone.
+    failed: Option<io::Error>,
 }
 
-impl Evacuator<'_> {
+impl YoungMarker<'_> {
     #[inline(always)]
     pub(crate) fn is_young(&self, obj: ObjPtr) -> bool {
         obj.addr().wrapping_sub(self.nursery_start) < self.nursery_len
     }
 
+    pub(crate) fn is_marked_or_old(&self, obj: ObjPtr) -> bool {
+        // SAFETY: a young object's header is readable until the nursery is reset.
+        !self.is_young(obj) || unsafe { obj.header() } & FORWARDED != 0
+    }
+
+    /// The place of a slot at `addr`, translated to the container's copy if it is young.
+    pub(crate) fn place(&self, addr: usize) -> Place {
+        Place { container: self.container, addr }
+    }
+
     #[inline(always)]
     pub(crate) fn visit(&mut self, slot: &mut ObjPtr) {
-        if slot.addr().wrapping_sub(self.nursery_start) < self.nursery_len {
-            // SAFETY: a pointer into the nursery held by a live object designates a nursery
-            // object, evacuated (forwarded) or not.
-            let word = unsafe { slot.header() };
-            *slot = if word & FORWARDED != 0 {
-                // SAFETY: a forwarding word holds the address of the copy.
-                unsafe { ObjPtr::from_addr(word & !FORWARDED) }
-            } else {
-                self.evacuate(*slot, word)
-            };
+        let target = *slot;
+        if !self.is_young(target) {
+            return;
+        }
+        let addr = slot as *mut ObjPtr as usize;
+        if addr.wrapping_sub(self.container) < self.container_end - self.container {
+            let index = (addr - self.nursery_start) / WORD;
+            self.slot_bits[index / 64] |= 1u64 << (index % 64);
+        } else {
+            debug_assert!(
+                !self.is_young(ObjPtr::from_addr_checked(addr)),
+                "a slot in the nursery outside the object being traced"
+            );
+            self.slots.push(addr);
+        }
+        // SAFETY: a young object, copied (forwarded) or not.
+        let word = unsafe { target.header() };
+        if word & FORWARDED == 0 && self.failed.is_none() {
+            self.copy(target, word);
         }
     }
 
-    fn evacuate(&mut self, obj: ObjPtr, word: usize) -> ObjPtr {
-        // SAFETY: `word` is the header of a live, not yet forwarded nursery object.
+    /// Copies `obj` into the old generation and leaves a forwarding word.
+    fn copy(&mut self, obj: ObjPtr, word: usize) {
+        // SAFETY: `word` is the header of a live young object not yet copied.
         let info = unsafe { type_info_of_word(word) };
         // SAFETY: as above; a slice's length word follows its header.
         let size = unsafe { obj.size_with(info) };
-        let copy = self.old.alloc(size, info.payload_offset(), info.align).unwrap_or_else(|err| {
-            fatal(format_args!("out of memory promoting {size} bytes: {err}"))
-        });
-        // SAFETY: `copy` is fresh old-generation space of `size` bytes, `obj` is `size` bytes of
-        // nursery; they do not overlap. The old header becomes the forwarding word.
+        let copy = match self.old.alloc(size, info.payload_offset(), info.align) {
+            Ok(copy) => copy,
+            Err(err) => {
+                self.failed = Some(err);
+                return;
+            }
+        };
+        // SAFETY: `copy` is fresh old-generation space of `size` bytes, `obj` is `size` bytes
+        // of nursery; the original's header becomes the forwarding word (the copy keeps it).
         unsafe {
             copy_object(obj, copy, size);
             obj.set_header(copy.addr() | FORWARDED);
-        }
-        if info.trace.is_some() {
-            self.stack.push(copy);
         }
         if info.drop.is_some() {
             // SAFETY: the block is ours; no other reference to its metadata is live.
             unsafe { self.old.geom.block_of(copy).meta().has_drop = true };
         }
+        let index = (obj.addr() - self.nursery_start) / WORD;
+        self.marks[index / 64] |= 1u64 << (index % 64);
         self.promoted += size;
-        copy
+        self.stack.push(obj);
     }
 }
 
-/// Runs a minor collection; returns the bytes promoted.
-pub(crate) fn collect(heap: &mut Heap, roots: RootTracer<'_>, panics: &mut DropPanics) -> usize {
+/// Runs a minor collection; returns the bytes promoted. If a `Trace` impl panics, or the old
+/// generation cannot grow, the heap is left as it was and the panic (or a message) returned.
+pub(crate) fn collect(
+    heap: &mut Heap,
+    roots: RootTracer<'_>,
+    panics: &mut DropPanics,
+) -> Result<usize, Box<dyn std::any::Any + Send>> {
     let nursery = &mut heap.nursery;
     let state = heap.state.get_mut();
-    let overflow = state.old.take_overflow();
-    let mut remembered = std::mem::take(&mut state.remembered);
-    let mut tracer = Tracer::new(Mode::Minor(Evacuator {
+    let used = nursery.used();
+
+    // 1. Trace and copy.
+    let bitmap_words = used.div_ceil(WORD * 64);
+    let mut marks = std::mem::take(&mut state.young_marks);
+    marks.clear();
+    marks.resize(bitmap_words, 0);
+    let mut slot_bits = std::mem::take(&mut state.young_slots);
+    slot_bits.clear();
+    slot_bits.resize(bitmap_words, 0);
+    let overflow = state.old.overflow_ranges();
+    let checkpoint = state.old.checkpoint();
+    let mut tracer = Tracer::new(Mode::Minor(YoungMarker {
         nursery_start: nursery.start,
         nursery_len: nursery.reserved(),
         old: &mut state.old,
+        marks,
+        slot_bits,
         stack: std::mem::take(&mut state.stack),
+        slots: std::mem::take(&mut state.slot_addrs),
+        container: 0,
+        container_end: 0,
         weak: std::mem::take(&mut state.weak),
         promoted: 0,
+        failed: None,
     }));
-
-    roots(&mut tracer);
-    state.handles.trace(&mut tracer);
-    for &obj in &remembered {
-        // SAFETY: remembered objects are live old or large objects; the collector owns the
-        // heap. Clearing the bit re-arms the barrier for the next cycle.
-        unsafe {
-            let word = obj.header();
-            obj.set_header(word & !REMEMBERED);
-            trace_object(obj, type_info_of_word(word), &mut tracer);
+    let handles = &mut state.handles;
+    let remembered = &state.remembered;
+    let traced = DropPanics::catch_result(|| {
+        roots(&mut tracer);
+        handles.trace(&mut tracer);
+        for &obj in remembered {
+            // SAFETY: remembered objects are live old or large objects.
+            unsafe { trace_object(obj, obj.type_info(), &mut tracer) };
         }
-    }
-    remembered.clear();
-    state.remembered = remembered;
-    for (start, end) in overflow {
-        let mut at = start;
-        while at < end {
-            // SAFETY: `[start, end)` is a range of complete objects the mutator allocated.
-            unsafe {
-                let obj = ObjPtr::from_addr(at);
-                let info = obj.type_info();
-                at += obj.size_with(info);
-                trace_object(obj, info, &mut tracer);
+        for &(start, end) in &overflow {
+            let mut at = start;
+            while at < end {
+                // SAFETY: `[start, end)` is a range of complete objects the mutator allocated.
+                unsafe {
+                    let obj = ObjPtr::from_addr(at);
+                    let info = obj.type_info();
+                    at += obj.size_with(info);
+                    trace_object(obj, info, &mut tracer);
+                }
             }
         }
+        weak::fixpoint(&mut tracer, &mut drain);
+    });
+    let Mode::Minor(mut marker) = tracer.mode else { unreachable!() };
+    let failure = match (traced, marker.failed.take()) {
+        (Err(payload), _) => Some(payload),
+        (Ok(()), Some(err)) => Some(Box::new(format!(
+            "gc-core: out of memory promoting the survivors of a minor collection: {err}"
+        )) as Box<dyn std::any::Any + Send>),
+        (Ok(()), None) => None,
+    };
+    if let Some(payload) = failure {
+        undo(&mut marker, nursery.start);
+        marker.old.rewind(checkpoint);
+        let scratch = marker.into_scratch();
+        give_back(state, scratch);
+        return Err(payload);
     }
+
+    // 2. Commit.
+    let guard = super::AbortOnUnwind;
+    let promoted = marker.promoted;
     let live = MinorLiveness { nursery_start: nursery.start, nursery_len: nursery.reserved() };
-    weak::finish(&mut tracer, &live, &mut drain);
+    // The slots inside the copies (found through the slot bitmap, object by object), then
+    // the slots elsewhere.
+    let fix = |slot: *mut ObjPtr| {
+        // SAFETY: a recorded slot, at its current address, pointing at a copied young object.
+        unsafe {
+            let target = *slot;
+            if target.addr().wrapping_sub(live.nursery_start) < live.nursery_len {
+                *slot = ObjPtr::from_addr(target.header() & !FORWARDED);
+            }
+        }
+    };
+    for_each_marked(&marker.marks, nursery.start, |first, original| {
+        // SAFETY: a copied object: its header is the forwarding word, and the copy's header
+        // gives its size.
+        let (copy, words) = unsafe {
+            let copy = *(original as *const usize) & !FORWARDED;
+            (copy, ObjPtr::from_addr(copy).size() / WORD)
+        };
+        for word in first..first + words {
+            if marker.slot_bits[word / 64] & (1u64 << (word % 64)) != 0 {
+                fix((copy + (word - first) * WORD) as *mut ObjPtr);
+            }
+        }
+    });
+    for &addr in &marker.slots {
+        fix(addr as *mut ObjPtr);
+    }
+    drop(guard);
+    let locate = |place: Place| -> usize {
+        if place.addr.wrapping_sub(live.nursery_start) < live.nursery_len {
+            // A slot inside a young object: now in its copy.
+            // SAFETY: the container was copied, so it holds a forwarding word.
+            let copy = unsafe { *(place.container as *const usize) } & !FORWARDED;
+            copy + (place.addr - place.container)
+        } else {
+            place.addr
+        }
+    };
+    weak::commit(&mut marker.weak, &live, &locate, true, panics);
+    marker.old.clear_overflow();
+    marker.old.trim_free();
+    marker.slots.clear();
+    let scratch = marker.into_scratch();
+    give_back(state, scratch);
     state.identities.after_minor(&live);
     state.finalizers.after_minor(&live);
-
-    let Mode::Minor(mut evacuator) = tracer.mode else { unreachable!() };
-    state.stack = evacuator.stack;
-    evacuator.weak.clear();
-    state.weak = evacuator.weak;
-    let promoted = evacuator.promoted;
+    for &obj in &state.remembered {
+        // SAFETY: a live old or large object; clearing the bit re-arms the barrier.
+        unsafe { obj.set_header(obj.header() & !REMEMBERED) };
+    }
+    state.remembered.clear();
 
     // Destructors of the nursery objects that did not survive.
     let mut drops = nursery.take_drops();
@@ -138,17 +269,82 @@ pub(crate) fn collect(heap: &mut Heap, roots: RootTracer<'_>, panics: &mut DropP
     drops.clear();
     nursery.restore_drops(drops);
     nursery.reset(state.config.verify);
-    promoted
+    Ok(promoted)
 }
 
-/// Scans the evacuated objects until no more are left.
+/// Calls `f(word index, address)` for each marked object, in address order.
+fn for_each_marked(marks: &[u64], start: usize, mut f: impl FnMut(usize, usize)) {
+    for (index, &word) in marks.iter().enumerate() {
+        let mut rest = word;
+        while rest != 0 {
+            let first = index * 64 + rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            f(first, start + first * WORD);
+        }
+    }
+}
+
+/// Undoes the copies of an abandoned collection: every copied original gets its header back
+/// from its copy. (The caller rewinds the old generation, freeing the copies.)
+fn undo(marker: &mut YoungMarker<'_>, nursery_start: usize) {
+    for_each_marked(&marker.marks, nursery_start, |_, original| {
+        // SAFETY: a copied original: its forwarding word leads to the copy, whose header is
+        // the original header.
+        unsafe {
+            let copy = *(original as *const usize) & !FORWARDED;
+            *(original as *mut usize) = *(copy as *const usize);
+        }
+    });
+    marker.slots.clear();
+    marker.stack.clear();
+    marker.weak.clear();
+}
+
+/// The scratch buffers, kept in the heap between collections.
+struct Scratch {
+    marks: Vec<u64>,
+    slot_bits: Vec<u64>,
+    stack: Vec<ObjPtr>,
+    slots: Vec<usize>,
+    weak: WeakWork,
+}
+
+impl YoungMarker<'_> {
+    fn into_scratch(self) -> Scratch {
+        Scratch {
+            marks: self.marks,
+            slot_bits: self.slot_bits,
+            stack: self.stack,
+            slots: self.slots,
+            weak: self.weak,
+        }
+    }
+}
+
+/// Returns the scratch buffers to the heap for the next collection.
+fn give_back(state: &mut HeapState, scratch: Scratch) {
+    state.young_marks = scratch.marks;
+    state.young_slots = scratch.slot_bits;
+    state.stack = scratch.stack;
+    state.slot_addrs = scratch.slots;
+    state.weak = scratch.weak;
+}
+
+/// Traces the copied objects' originals until no more are left.
 fn drain(tracer: &mut Tracer<'_>) {
     loop {
-        let Mode::Minor(evacuator) = &mut tracer.mode else { unreachable!() };
-        let Some(obj) = evacuator.stack.pop() else {
-            break;
-        };
-        // SAFETY: a fresh copy of a live object, in the old generation.
-        unsafe { trace_object(obj, obj.type_info(), tracer) };
+        let Mode::Minor(marker) = &mut tracer.mode else { unreachable!() };
+        let Some(obj) = marker.stack.pop() else { break };
+        // SAFETY: a copied young object: its copy holds its header, its payload is intact.
+        let info = unsafe { type_info_of_word(*((obj.header() & !FORWARDED) as *const usize)) };
+        // SAFETY: as above (a slice's length word is intact).
+        let size = unsafe { obj.size_with(info) };
+        marker.container = obj.addr();
+        marker.container_end = obj.addr() + size;
+        // SAFETY: as above; nothing is rewritten while tracing.
+        unsafe { trace_object(obj, info, tracer) };
     }
+    let Mode::Minor(marker) = &mut tracer.mode else { unreachable!() };
+    marker.container = 0;
+    marker.container_end = 0;
 }

@@ -33,14 +33,14 @@ pub enum CollectionKind {
     Full,
 }
 
-/// What a tracer does with each pointer it is shown.
+/// What a tracer does with each pointer it is shown. Collections trace only in their first
+/// phase, where nothing moves: they mark and record the slots, and rewrite them later without
+/// calling any `Trace` impl again.
 pub(crate) enum Mode<'a> {
-    /// Evacuate nursery objects, update the slot to the copy.
-    Minor(minor::Evacuator<'a>),
-    /// Mark old and large objects.
+    /// Mark live nursery objects; record the slots that point to them.
+    Minor(minor::YoungMarker<'a>),
+    /// Mark old and large objects; record every slot.
     Mark(full::Marker),
-    /// Replace forwarded pointers by their forwarding address.
-    Update,
     /// The verifier (and the census) walking the heap.
     Check(&'a mut Checker),
 }
@@ -49,9 +49,8 @@ impl Mode<'_> {
     #[inline(always)]
     pub(crate) fn visit(&mut self, slot: &mut ObjPtr) {
         match self {
-            Mode::Minor(evacuator) => evacuator.visit(slot),
-            Mode::Mark(marker) => marker.visit(*slot),
-            Mode::Update => full::update(slot),
+            Mode::Minor(marker) => marker.visit(slot),
+            Mode::Mark(marker) => marker.visit(slot),
             Mode::Check(checker) => checker.visit(*slot),
         }
     }
@@ -107,6 +106,20 @@ impl DropPanics {
         }
     }
 
+    /// Runs `f`, keeping its panic for later.
+    pub(crate) fn catch(&mut self, f: impl FnOnce()) {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+            self.0.get_or_insert(payload);
+        }
+    }
+
+    /// Runs `f`, returning its panic.
+    pub(crate) fn catch_result<R>(
+        f: impl FnOnce() -> R,
+    ) -> Result<R, Box<dyn Any + Send + 'static>> {
+        catch_unwind(AssertUnwindSafe(f))
+    }
+
     pub(crate) fn resume(self) {
         if let Some(payload) = self.0 {
             std::panic::resume_unwind(payload)
@@ -114,10 +127,11 @@ impl DropPanics {
     }
 }
 
-/// Aborts the process if a collection unwinds: a panic out of a `Trace` implementation or an
-/// allocation failure mid-collection leaves forwarding words in the heap, and continuing would
-/// be undefined behaviour. Destructor panics are caught and resumed after the collection.
-struct AbortOnUnwind;
+/// Aborts the process if a collection's commit phase unwinds. That phase runs no user code
+/// (destructor panics are caught, `Trace` impls ran in the tracing phase), so an unwind there
+/// is a collector bug, and continuing with forwarding words in the heap would be undefined
+/// behaviour.
+pub(crate) struct AbortOnUnwind;
 
 impl Drop for AbortOnUnwind {
     fn drop(&mut self) {
@@ -129,13 +143,6 @@ impl Drop for AbortOnUnwind {
             std::process::abort();
         }
     }
-}
-
-/// Prints why the collector cannot go on and aborts.
-#[cold]
-pub(crate) fn fatal(what: std::fmt::Arguments<'_>) -> ! {
-    eprintln!("gc-core: {what}");
-    std::process::abort()
 }
 
 /// The minor or full collection due now, if any.
@@ -190,41 +197,54 @@ pub(crate) struct Pacing {
 pub(crate) fn collect(heap: &mut Heap, roots: RootTracer<'_>, kind: CollectionKind) {
     let verify = heap.state.get_mut().config.verify;
     if verify {
-        // Before the guard: the heap is untouched, so a verifier panic here unwinds cleanly.
         verify::check_or_panic(heap, roots, Phase::BeforeCollection);
     }
-    let guard = AbortOnUnwind;
     let start = Instant::now();
     let before = heap_bytes(heap);
     let mut panics = DropPanics::default();
     let nursery_used = heap.nursery.used();
-    let promoted = minor::collect(heap, roots, &mut panics);
-    let outcome = (kind == CollectionKind::Full).then(|| full::collect(heap, roots, &mut panics));
+    // A panic out of a `Trace` impl comes back as `Err`, with the heap as it was before that
+    // collection (a full collection's minor part may have completed).
+    let minor = minor::collect(heap, roots, &mut panics);
+    let outcome = match (&minor, kind) {
+        (Ok(_), CollectionKind::Full) => Some(full::collect(heap, roots, &mut panics)),
+        _ => None,
+    };
     let pause = start.elapsed();
     let after = heap_bytes(heap);
     {
         let state = heap.state.get_mut();
         let stats = &mut state.stats;
-        stats.bytes_allocated += nursery_used as u64;
-        stats.bytes_promoted += promoted as u64;
+        if let Ok(promoted) = minor {
+            stats.bytes_allocated += nursery_used as u64;
+            stats.bytes_promoted += promoted as u64;
+            state.debt = 0;
+            state.pacing.allocated_at_last_check = 0;
+        }
         match kind {
             CollectionKind::Minor => stats.minor.record(pause),
             CollectionKind::Full => stats.full.record(pause),
         }
-        if let Some(outcome) = outcome {
+        if let Some(Ok(outcome)) = &outcome {
             stats.live_after_last_full = outcome.live;
             stats.fragmentation_before_last_full = outcome.fragmentation_before;
             stats.fragmentation = outcome.fragmentation_after;
             let grown = (outcome.live as f64 * state.config.growth_factor) as usize;
             state.full_threshold = grown.max(state.config.min_full_heap);
         }
-        state.debt = 0;
-        state.pacing.allocated_at_last_check = 0;
     }
     log(kind, pause, before, after, heap);
-    drop(guard);
     if verify {
-        verify::check_or_panic(heap, roots, Phase::AfterCollection);
+        // An abandoned collection left the heap as it was: check it as between collections.
+        let done = minor.is_ok() && !matches!(outcome, Some(Err(_)));
+        let phase = if done { Phase::AfterCollection } else { Phase::Standalone };
+        verify::check_or_panic(heap, roots, phase);
+    }
+    if let Err(payload) = minor {
+        std::panic::resume_unwind(payload);
+    }
+    if let Some(Err(payload)) = outcome {
+        std::panic::resume_unwind(payload);
     }
     panics.resume();
 }

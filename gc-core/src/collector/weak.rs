@@ -1,14 +1,17 @@
 //! Weak edges during a collection: weak references, ephemerons, and the tables built on them.
 //!
-//! Tracing does not follow a weak edge; it records where the edge is (`slots`). An ephemeron
-//! (a key held weakly, a value held only while the key lives) traces its value at once if its
-//! key is already known to be live, and is otherwise deferred. Once the strong graph is done,
-//! the deferred ephemerons whose key has become live are traced, which may make more keys live:
+//! Tracing does not follow a weak edge; it records where the edge is. An ephemeron (a key held
+//! weakly, a value held only while the key lives) traces its value at once if its key is
+//! already known to be live, and is otherwise deferred. Once the strong graph is traced, the
+//! deferred ephemerons whose key has become live are traced, which may make more keys live:
 //! this runs to a fixpoint (the semantics of JavaScript's `WeakMap`, Lua's weak-key tables).
-//! Then every recorded weak slot is cleared (target dead) or redirected (target moved), and
-//! every table that registered a sweep drops its entries whose key (or value) died.
+//! All of that is the tracing phase, where user code runs and nothing has moved yet.
+//!
+//! In the commit phase (no user code but destructors), every recorded weak slot is cleared
+//! (target dead) or redirected (target moved), and every table that registered a sweep drops
+//! its entries whose key (or value) died.
 
-use super::Mode;
+use super::{DropPanics, Mode};
 use crate::raw::{ObjPtr, FORWARDED, LARGE, MARKED};
 use crate::space::block::Geometry;
 use crate::trace::{Trace, Tracer};
@@ -16,8 +19,7 @@ use crate::trace::{Trace, Tracer};
 /// Traces a type-erased value.
 ///
 /// # Safety
-/// The pointer designates a live `V` of the type the function was made for, which the
-/// tracer may rewrite.
+/// The pointer designates a live `V` of the type the function was made for.
 pub(crate) type ValueTraceFn = unsafe fn(*mut (), &mut Tracer<'_>);
 
 /// Drops the entries of a type-erased table whose weak parts died, redirecting the others.
@@ -27,22 +29,33 @@ pub(crate) type ValueTraceFn = unsafe fn(*mut (), &mut Tracer<'_>);
 /// collector has exclusive access.
 pub(crate) type SweepFn = unsafe fn(*mut (), &dyn Liveness);
 
+/// Where a recorded slot or table is: at `addr`, inside the young object starting at
+/// `container` if `addr` is young (a minor collection moves that object before the slot is
+/// updated, so the address is translated to the copy), or 0.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Place {
+    pub(crate) container: usize,
+    pub(crate) addr: usize,
+}
+
 /// An ephemeron whose key was not known to be live when it was traced.
 pub(crate) struct Deferred {
-    key: *mut Option<ObjPtr>,
+    key: Place,
+    /// The end of the young object holding the entry (see `Place::container`).
+    container_end: usize,
     value: *mut (),
     trace: ValueTraceFn,
 }
 
 pub(crate) struct Sweep {
-    table: *mut (),
+    table: Place,
     sweep: SweepFn,
 }
 
 /// The weak work recorded while tracing, kept between collections to reuse its buffers.
 #[derive(Default)]
 pub(crate) struct WeakWork {
-    pub(crate) slots: Vec<*mut Option<ObjPtr>>,
+    pub(crate) slots: Vec<Place>,
     pub(crate) ephemerons: Vec<Deferred>,
     pub(crate) sweeps: Vec<Sweep>,
 }
@@ -55,14 +68,14 @@ impl WeakWork {
     }
 }
 
-/// Whether an object survived the collection, once the strong graph is traced.
+/// Whether an object survives (or, while tracing, is known to survive so far).
 pub(crate) trait Liveness {
-    /// `None` if `obj` is dead (or not yet known to be live, during the fixpoint); its
-    /// address now (after evacuation) if it lives.
+    /// `None` if `obj` is dead (or not yet known to be live, while tracing); its address now
+    /// if it lives.
     fn live(&self, obj: ObjPtr) -> Option<ObjPtr>;
 }
 
-/// Minor collections: old objects live; a young one lives if it was evacuated.
+/// Minor collections, after the copy: old objects live; a young one lives if it was copied.
 pub(crate) struct MinorLiveness {
     pub(crate) nursery_start: usize,
     pub(crate) nursery_len: usize,
@@ -102,94 +115,54 @@ impl Liveness for FullLiveness {
     }
 }
 
-/// Whether a key is live, as far as the tracer knows now.
-pub(crate) enum KeyStatus {
-    Live,
-    Unknown,
-    Absent,
-}
-
 impl Mode<'_> {
     fn weak_work(&mut self) -> Option<&mut WeakWork> {
         match self {
-            Mode::Minor(evacuator) => Some(&mut evacuator.weak),
+            Mode::Minor(marker) => Some(&mut marker.weak),
             Mode::Mark(marker) => Some(&mut marker.weak),
-            Mode::Update | Mode::Check(_) => None,
+            Mode::Check(_) => None,
+        }
+    }
+
+    /// Liveness as far as tracing has got.
+    fn known_live(&self, obj: ObjPtr) -> bool {
+        match self {
+            Mode::Minor(marker) => marker.is_marked_or_old(obj),
+            Mode::Mark(marker) => (FullLiveness { geom: marker.geom }).live(obj).is_some(),
+            Mode::Check(_) => true,
+        }
+    }
+
+    /// The place of a slot at `addr`, for the mode's records.
+    fn place(&self, addr: usize) -> Place {
+        match self {
+            Mode::Minor(marker) => marker.place(addr),
+            _ => Place { container: 0, addr },
         }
     }
 
     #[inline]
     pub(crate) fn visit_weak(&mut self, slot: &mut Option<ObjPtr>) {
         let Some(target) = *slot else { return };
+        let addr = slot as *mut Option<ObjPtr> as usize;
         match self {
-            Mode::Minor(evacuator) => {
-                if evacuator.is_young(target) {
-                    // SAFETY: a young object's header is readable until the nursery is reset.
-                    let word = unsafe { target.header() };
-                    if word & FORWARDED != 0 {
-                        // SAFETY: a forwarding word holds the address of the copy.
-                        *slot = Some(unsafe { ObjPtr::from_addr(word & !FORWARDED) });
-                    } else {
-                        evacuator.weak.slots.push(slot);
-                    }
-                }
-            }
-            Mode::Mark(marker) => marker.weak.slots.push(slot),
-            Mode::Update => {
-                let mut target = target;
-                super::full::update(&mut target);
-                *slot = Some(target);
-            }
+            // Old targets do not move or die in a minor collection: nothing to record.
+            Mode::Minor(marker) if !marker.is_young(target) => {}
             Mode::Check(checker) => checker.visit_weak(target),
-        }
-    }
-
-    /// Redirects a key that has moved, and tells whether it is live.
-    pub(crate) fn key_status(&mut self, key: &mut Option<ObjPtr>) -> KeyStatus {
-        let Some(target) = *key else { return KeyStatus::Absent };
-        match self {
-            Mode::Minor(evacuator) => {
-                if !evacuator.is_young(target) {
-                    return KeyStatus::Live;
-                }
-                let live = MinorLiveness {
-                    nursery_start: evacuator.nursery_start,
-                    nursery_len: evacuator.nursery_len,
-                };
-                match live.live(target) {
-                    Some(copy) => {
-                        *key = Some(copy);
-                        KeyStatus::Live
-                    }
-                    None => KeyStatus::Unknown,
-                }
-            }
-            Mode::Mark(marker) => match (FullLiveness { geom: marker.geom }).live(target) {
-                Some(_) => KeyStatus::Live,
-                None => KeyStatus::Unknown,
-            },
-            Mode::Update => {
-                let mut target = target;
-                super::full::update(&mut target);
-                *key = Some(target);
-                KeyStatus::Live
-            }
-            Mode::Check(checker) => {
-                checker.visit_weak(target);
-                KeyStatus::Live
+            _ => {
+                let place = self.place(addr);
+                self.weak_work().expect("a collecting mode").slots.push(place);
             }
         }
     }
 
-    pub(crate) fn defer(&mut self, key: *mut Option<ObjPtr>, value: *mut (), trace: ValueTraceFn) {
+    pub(crate) fn defer(&mut self, key: Place, value: *mut (), trace: ValueTraceFn) {
+        let container_end = match self {
+            Mode::Minor(marker) => marker.container_end,
+            _ => 0,
+        };
         if let Some(work) = self.weak_work() {
-            work.ephemerons.push(Deferred { key, value, trace });
-        }
-    }
-
-    pub(crate) fn register_sweep(&mut self, table: *mut (), sweep: SweepFn) {
-        if let Some(work) = self.weak_work() {
-            work.sweeps.push(Sweep { table, sweep });
+            work.ephemerons.push(Deferred { key, container_end, value, trace });
         }
     }
 }
@@ -204,24 +177,32 @@ impl Tracer<'_> {
 
     /// Reports an ephemeron: `value` is traced only once `key` is known to be live.
     ///
-    /// `key` and `value` must stay where they are until the collection ends (they are inside a
-    /// live object or the root, which do not move before the weak phase).
+    /// `key` and `value` must stay where they are until the collection ends (they are inside
+    /// an object or the root, which only the collection's commit phase moves).
     #[inline]
     pub(crate) fn ephemeron<V: Trace>(&mut self, key: &mut Option<ObjPtr>, value: &mut V) {
-        match self.mode.key_status(key) {
-            KeyStatus::Live => value.trace(self),
-            KeyStatus::Unknown => {
-                self.mode.defer(key, value as *mut V as *mut (), trace_erased::<V>)
-            }
-            KeyStatus::Absent => {}
+        let Some(target) = *key else { return };
+        if let Mode::Check(checker) = &mut self.mode {
+            checker.visit_weak(target);
+            return value.trace(self);
+        }
+        let place = self.mode.place(key as *mut Option<ObjPtr> as usize);
+        if self.mode.known_live(target) {
+            self.mode.visit_weak(key);
+            value.trace(self);
+        } else {
+            self.mode.defer(place, value as *mut V as *mut (), trace_erased::<V>);
         }
     }
 
-    /// Asks for `sweep(table)` once liveness is known (the table is in a live object or the
-    /// root, and stays where it is until then).
+    /// Asks for `sweep(table)` in the commit phase (the table is in an object or the root,
+    /// where it stays until then, or moves with its young object).
     #[inline]
     pub(crate) fn register_sweep(&mut self, table: *mut (), sweep: SweepFn) {
-        self.mode.register_sweep(table, sweep)
+        let place = self.mode.place(table as usize);
+        if let Some(work) = self.mode.weak_work() {
+            work.sweeps.push(Sweep { table: place, sweep });
+        }
     }
 }
 
@@ -232,13 +213,9 @@ unsafe fn trace_erased<V: Trace>(value: *mut (), tracer: &mut Tracer<'_>) {
     unsafe { (*(value as *mut V)).trace(tracer) }
 }
 
-/// Runs the ephemeron fixpoint, then clears or redirects the weak slots and sweeps the
-/// tables. `drain` finishes the strong tracing work queued so far.
-pub(crate) fn finish(
-    tracer: &mut Tracer<'_>,
-    live: &dyn Liveness,
-    drain: &mut dyn FnMut(&mut Tracer<'_>),
-) {
+/// The tracing phase's end: runs the ephemeron fixpoint. `drain` finishes the strong tracing
+/// work queued so far.
+pub(crate) fn fixpoint(tracer: &mut Tracer<'_>, drain: &mut dyn FnMut(&mut Tracer<'_>)) {
     loop {
         drain(tracer);
         let work = tracer.mode.weak_work().expect("a collecting mode");
@@ -246,19 +223,20 @@ pub(crate) fn finish(
         let mut progressed = false;
         let mut waiting = Vec::new();
         for deferred in pending {
-            // SAFETY: the key slot is in a live object or the root, unmoved (precondition of
-            // `Tracer::ephemeron`).
-            let key = unsafe { *deferred.key };
-            match key.map(|k| live.live(k)) {
-                Some(Some(now)) => {
-                    // SAFETY: as above; the value is the key's, in the same place.
-                    unsafe {
-                        *deferred.key = Some(now);
-                        (deferred.trace)(deferred.value, tracer);
+            // SAFETY: the key slot is where it was traced (nothing moves while tracing).
+            let key = unsafe { &mut *(deferred.key.addr as *mut Option<ObjPtr>) };
+            match *key {
+                Some(target) if tracer.mode.known_live(target) => {
+                    tracer.mode.visit_weak(key);
+                    if let Mode::Minor(marker) = &mut tracer.mode {
+                        marker.container = deferred.key.container;
+                        marker.container_end = deferred.container_end;
                     }
+                    // SAFETY: the value is the key's entry's, in the same place.
+                    unsafe { (deferred.trace)(deferred.value, tracer) };
                     progressed = true;
                 }
-                Some(None) => waiting.push(deferred),
+                Some(_) => waiting.push(deferred),
                 None => {}
             }
         }
@@ -268,20 +246,44 @@ pub(crate) fn finish(
             break;
         }
     }
-    let work = tracer.mode.weak_work().expect("a collecting mode");
     // What is still waiting has a dead key: the sweeps drop those entries.
-    work.ephemerons.clear();
-    for slot in work.slots.drain(..) {
-        // SAFETY: the slot is in a live object or the root, unmoved.
-        unsafe {
-            if let Some(target) = *slot {
-                *slot = live.live(target);
+    tracer.mode.weak_work().expect("a collecting mode").ephemerons.clear();
+}
+
+/// The commit phase of weak work: clears (or, through `live`, redirects) the recorded weak
+/// slots, then runs the sweeps. `locate` turns a recorded place into the current address.
+/// With `redirect` (minor collections, where `live` gives the copy's address) live slots are
+/// redirected now; without it (full collections, before planning) they are left in
+/// `work.slots` for the update phase.
+pub(crate) fn commit(
+    work: &mut WeakWork,
+    live: &dyn Liveness,
+    locate: &dyn Fn(Place) -> usize,
+    redirect: bool,
+    panics: &mut DropPanics,
+) {
+    work.slots.retain(|&place| {
+        // SAFETY: a recorded slot in a live object or the root, at its current address.
+        let slot = unsafe { &mut *(locate(place) as *mut Option<ObjPtr>) };
+        match slot.map(|target| live.live(target)) {
+            Some(Some(now)) => {
+                if redirect {
+                    *slot = Some(now);
+                }
+                !redirect
             }
+            Some(None) => {
+                *slot = None;
+                false
+            }
+            None => false,
         }
-    }
+    });
     // After the slots: a weak-value table drops the entries whose slot was just cleared.
     for sweep in work.sweeps.drain(..) {
-        // SAFETY: registered by a live table that has not moved.
-        unsafe { (sweep.sweep)(sweep.table, live) };
+        let table = locate(sweep.table);
+        // SAFETY: registered by a live table, now at `table`. Dropping entries runs user
+        // destructors, whose panics are kept for after the collection.
+        panics.catch(|| unsafe { (sweep.sweep)(table as *mut (), live) });
     }
 }

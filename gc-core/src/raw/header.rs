@@ -57,6 +57,12 @@ impl ObjPtr {
         ObjPtr(unsafe { NonNull::new_unchecked(addr as *mut usize) })
     }
 
+    /// For assertions: an address as an `ObjPtr` without dereferencing it (null becomes 8).
+    pub(crate) fn from_addr_checked(addr: usize) -> ObjPtr {
+        // SAFETY: never null; only compared.
+        ObjPtr(unsafe { NonNull::new_unchecked(addr.max(WORD) as *mut usize) })
+    }
+
     #[inline(always)]
     pub(crate) fn addr(self) -> usize {
         self.0.as_ptr() as usize

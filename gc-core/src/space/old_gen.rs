@@ -10,6 +10,14 @@ use crate::sys;
 /// How many empty blocks to keep mapped for reuse instead of unmapping them.
 const RETAINED_FREE_BLOCKS: usize = 8;
 
+/// See [`OldGen::checkpoint`].
+#[derive(Clone, Copy)]
+pub(crate) struct Checkpoint {
+    blocks: usize,
+    cursor: usize,
+    used: usize,
+}
+
 pub(crate) struct OldGen {
     pub(crate) geom: Geometry,
     /// Blocks holding objects, in allocation order; the last one is being allocated into.
@@ -97,14 +105,54 @@ impl OldGen {
         !self.overflow.is_empty()
     }
 
-    /// Takes the overflow ranges as `(start, end)`, closing them.
-    pub(crate) fn take_overflow(&mut self) -> Vec<(usize, usize)> {
-        self.overflow_open = false;
+    /// The overflow ranges as `(start, end)`.
+    pub(crate) fn overflow_ranges(&self) -> Vec<(usize, usize)> {
         self.overflow
-            .drain(..)
+            .iter()
             // SAFETY: the block is ours and mapped.
-            .map(|(start, block)| (start, unsafe { block.meta().top }))
+            .map(|&(start, block)| (start, unsafe { block.meta().top }))
             .collect()
+    }
+
+    /// Closes the overflow ranges (a minor collection scanned them).
+    pub(crate) fn clear_overflow(&mut self) {
+        self.overflow.clear();
+        self.overflow_open = false;
+    }
+
+    /// Where allocation stands, to `rewind` to if a minor collection is abandoned.
+    pub(crate) fn checkpoint(&self) -> Checkpoint {
+        Checkpoint { blocks: self.blocks.len(), cursor: self.cursor, used: self.used }
+    }
+
+    /// Forgets everything allocated since `checkpoint` (an abandoned collection's copies).
+    pub(crate) fn rewind(&mut self, checkpoint: Checkpoint) {
+        let geom = self.geom;
+        for block in self.blocks.split_off(checkpoint.blocks) {
+            self.release(block, false);
+        }
+        self.used = checkpoint.used;
+        match self.blocks.last() {
+            Some(&last) if checkpoint.cursor != 0 => {
+                // SAFETY: the block is ours and mapped.
+                unsafe { last.meta().top = checkpoint.cursor };
+                self.cursor = checkpoint.cursor;
+                self.limit = last.end(&geom);
+            }
+            _ => {
+                self.cursor = 0;
+                self.limit = 0;
+            }
+        }
+    }
+
+    /// Gives back the free blocks beyond the retention cap (after `reserve` mapped more).
+    pub(crate) fn trim_free(&mut self) {
+        while self.free.len() > RETAINED_FREE_BLOCKS {
+            let block = self.free.pop().expect("non-empty");
+            // SAFETY: a free block, mapped by `map_aligned` with this size.
+            unsafe { sys::unmap(block.base() as *mut u8, self.geom.size) };
+        }
     }
 
     fn next_block(&mut self) -> io::Result<()> {
