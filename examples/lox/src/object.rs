@@ -1,9 +1,11 @@
 //! The heap objects. Every one of them lives in gc-core; none has a destructor, so the
 //! collector never has to find them to free them (the nursery is reclaimed wholesale).
 
-use gc_core::{field, Gc, Lock, Mutation, Trace};
+use std::cell::Cell;
 
-use crate::table::Table;
+use gc_core::{field, Gc, Lock, Mutation, Trace, Write};
+
+use crate::table::{filter_bit, Entries, Entry, Table};
 use crate::value::Value;
 
 /// An interned string: its characters (a second object) and their hash, computed once.
@@ -83,10 +85,26 @@ pub(crate) struct Class<'gc> {
     pub(crate) init: Lock<Option<Gc<'gc, Closure<'gc>>>>,
 }
 
+/// The fields an instance holds in itself before it needs a table.
+pub(crate) const INLINE_FIELDS: usize = 4;
+
+/// An instance. Its first fields live in the object itself, in order of creation: most Lox
+/// objects have a handful, and then reading a field touches one object, not two (an instance
+/// and its table's entries, which a moving collector may place far apart). Further fields go
+/// to a table.
+// `repr(C)` keeps the order: the class, the filter and the first fields share the object's
+// first cache line.
 #[derive(Trace)]
+#[repr(C)]
 pub(crate) struct Instance<'gc> {
     pub(crate) class: Gc<'gc, Class<'gc>>,
-    pub(crate) fields: Table<'gc>,
+    /// Inline fields in use. No `Gc`: no barrier.
+    inline_len: Cell<u32>,
+    /// One bit per inline field (the table has its own): most lookups of a name that is not
+    /// a field (a method call looks for a field first) end here.
+    inline_filter: Cell<u32>,
+    inline: [Lock<Entry<'gc>>; INLINE_FIELDS],
+    overflow: Table<'gc>,
 }
 
 /// `receiver.method`, as a value: a new one at every access, like the reference.
@@ -97,6 +115,35 @@ pub(crate) struct BoundMethod<'gc> {
 }
 
 impl<'gc> Instance<'gc> {
+    pub(crate) fn new(class: Gc<'gc, Class<'gc>>, empty: Entries<'gc>) -> Self {
+        let vacant = || Lock::new(Entry { key: None, value: Value::Nil });
+        Instance {
+            class,
+            inline: [vacant(), vacant(), vacant(), vacant()],
+            overflow: Table::new(empty),
+            inline_len: Cell::new(0),
+            inline_filter: Cell::new(0),
+        }
+    }
+
+    #[inline]
+    fn inline_position(&self, name: Gc<'gc, LoxString<'gc>>) -> Option<usize> {
+        if self.inline_filter.get() & filter_bit(name) == 0 {
+            return None;
+        }
+        let len = self.inline_len.get() as usize;
+        self.inline[..len].iter().position(|e| e.get().key.is_some_and(|k| Gc::ptr_eq(k, name)))
+    }
+
+    /// The field `name`, if the instance has one.
+    #[inline]
+    pub(crate) fn field(&self, name: Gc<'gc, LoxString<'gc>>) -> Option<Value<'gc>> {
+        match self.inline_position(name) {
+            Some(i) => Some(self.inline[i].get().value),
+            None => self.overflow.get(name),
+        }
+    }
+
     /// Sets a field, growing the instance's table if needed.
     #[inline]
     pub(crate) fn set_field(
@@ -105,9 +152,25 @@ impl<'gc> Instance<'gc> {
         name: Gc<'gc, LoxString<'gc>>,
         value: Value<'gc>,
     ) {
-        this.fields.set(mc, name, value, |grown| {
-            field!(field!(Gc::write(mc, this), Instance, fields), Table, entries).set(grown)
-        });
+        let entry = Entry { key: Some(name), value };
+        let len = this.inline_len.get() as usize;
+        let slot = match this.inline_position(name) {
+            Some(i) => i,
+            None if len < INLINE_FIELDS => {
+                this.inline_len.set(len as u32 + 1);
+                this.inline_filter.set(this.inline_filter.get() | filter_bit(name));
+                len
+            }
+            None => {
+                this.overflow.set(mc, name, value, |grown| {
+                    field!(field!(Gc::write(mc, this), Instance, overflow), Table, entries)
+                        .set(grown)
+                });
+                return;
+            }
+        };
+        let inline: &Write<[Lock<Entry<'gc>>]> = field!(Gc::write(mc, this), Instance, inline);
+        inline.at(slot).set(entry);
     }
 }
 

@@ -35,16 +35,28 @@ pub(crate) struct Table<'gc> {
     pub(crate) entries: Lock<Entries<'gc>>,
     /// Changes without a `Gc`, so it needs no barrier.
     count: Cell<u32>,
+    /// One bit per key present, chosen by the top bits of its hash: a lookup whose bit is
+    /// clear misses without touching the entries. Calling a method looks for a field of that
+    /// name first, and nearly always misses: this spares that miss a cache line.
+    filter: Cell<u32>,
+}
+
+#[inline(always)]
+pub(crate) fn filter_bit(key: Gc<'_, LoxString<'_>>) -> u32 {
+    1 << (key.hash >> 27)
 }
 
 impl<'gc> Table<'gc> {
     /// An empty table, sharing `empty` (a zero-length entries object) until it grows.
     pub(crate) fn new(empty: Entries<'gc>) -> Self {
-        Table { entries: Lock::new(empty), count: Cell::new(0) }
+        Table { entries: Lock::new(empty), count: Cell::new(0), filter: Cell::new(0) }
     }
 
     #[inline]
     pub(crate) fn get(&self, key: Gc<'gc, LoxString<'gc>>) -> Option<Value<'gc>> {
+        if self.filter.get() & filter_bit(key) == 0 {
+            return None;
+        }
         let entries = self.entries.get();
         match probe(&entries, key) {
             Probe::Found(i) => Some(entries[i].get().value),
@@ -60,6 +72,9 @@ impl<'gc> Table<'gc> {
         key: Gc<'gc, LoxString<'gc>>,
         value: Value<'gc>,
     ) -> bool {
+        if self.filter.get() & filter_bit(key) == 0 {
+            return false;
+        }
         let entries = self.entries.get();
         match probe(&entries, key) {
             Probe::Found(i) => {
@@ -100,6 +115,7 @@ impl<'gc> Table<'gc> {
         };
         Gc::write(mc, slot.0).at(slot.1).set(Entry { key: Some(key), value });
         self.count.set(count as u32 + 1);
+        self.filter.set(self.filter.get() | filter_bit(key));
         true
     }
 

@@ -327,7 +327,7 @@ impl<'gc> Vm<'gc> {
                         throw!("Only instances have properties.");
                     };
                     let name = read_string!();
-                    match instance.fields.get(name) {
+                    match instance.field(name) {
                         Some(value) => self.set_peek(0, value),
                         None => {
                             if let Err(e) = self.bind_method(mc, instance.class, name) {
@@ -531,8 +531,7 @@ impl<'gc> Vm<'gc> {
                 self.call(bound.method, count)
             }
             Value::Class(class) => {
-                let instance =
-                    Gc::new(mc, Instance { class, fields: Table::new(self.empty_entries) });
+                let instance = Gc::new(mc, Instance::new(class, self.empty_entries));
                 self.set_peek(count, Value::Instance(instance));
                 match class.init.get() {
                     Some(init) => self.call(init, count),
@@ -577,7 +576,7 @@ impl<'gc> Vm<'gc> {
         let Value::Instance(instance) = self.peek(count) else {
             return Err(RuntimeError("Only instances have methods.".into()));
         };
-        if let Some(field) = instance.fields.get(name) {
+        if let Some(field) = instance.field(name) {
             self.set_peek(count, field);
             return self.call_value(mc, field, count);
         }
