@@ -115,6 +115,7 @@ impl Heap {
                 // SAFETY: `[cursor, start + size)` is free nursery space: `cursor` is the
                 // first free byte and the range ends inside the nursery.
                 unsafe {
+                    crate::debug::checkers::unpoison(cursor, start + size);
                     if start != cursor {
                         fill(cursor, start);
                     }

@@ -233,6 +233,9 @@ fn invalid_configurations_are_typed_errors() {
 
 #[test]
 fn collect_if_due_follows_the_nursery_and_the_old_generation() {
+    if std::env::var_os("GC_CORE_STRESS").is_some() {
+        return; // stress mode replaces the pacing under test
+    }
     let config = HeapConfig::builder()
         .nursery_size(256 * 1024)
         .min_full_heap(1 << 20)

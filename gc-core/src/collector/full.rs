@@ -438,7 +438,7 @@ pub(crate) fn collect(
             released.push(block);
         }
     }
-    let zap = state.config.verify;
+    let zap = crate::debug::zapping(state.config.verify);
     if zap {
         for &block in &kept {
             // SAFETY: the tail above a block's top holds nothing.

@@ -268,7 +268,7 @@ pub(crate) fn collect(
     }
     drops.clear();
     nursery.restore_drops(drops);
-    nursery.reset(state.config.verify);
+    nursery.reset(crate::debug::zapping(state.config.verify));
     Ok(promoted)
 }
 

@@ -66,6 +66,7 @@ impl OldGen {
             self.next_block()?;
             start = place(self.cursor, payload_offset, align);
         }
+        crate::debug::checkers::unpoison(self.cursor, start + size);
         // SAFETY: `[cursor, start)` is free space of the current block.
         unsafe { fill(self.cursor, start) };
         self.used += start + size - self.cursor;
@@ -135,6 +136,9 @@ impl OldGen {
         match self.blocks.last() {
             Some(&last) if checkpoint.cursor != 0 => {
                 // SAFETY: the block is ours and mapped.
+                let top = unsafe { last.meta().top };
+                crate::debug::checkers::poison(checkpoint.cursor, top);
+                // SAFETY: as above.
                 unsafe { last.meta().top = checkpoint.cursor };
                 self.cursor = checkpoint.cursor;
                 self.limit = last.end(&geom);
