@@ -48,30 +48,30 @@ const MAKE_MEM_DEFINED: usize = 0x4d43_0002;
 
 /// Marks `[from, to)` as freed heap memory: any access is an error for the checkers.
 #[inline(always)]
+#[allow(unused_variables)]
 pub(crate) fn poison(from: usize, to: usize) {
-    if !POISON || from >= to {
-        return;
+    if POISON && from < to {
+        #[cfg(gc_asan)]
+        // SAFETY: only changes ASan's shadow memory for a range of our own mappings.
+        unsafe {
+            __asan_poison_memory_region(from as *const u8, to - from)
+        };
+        #[cfg(all(gc_valgrind, target_arch = "x86_64"))]
+        client_request(MAKE_MEM_NOACCESS, from, to - from);
     }
-    #[cfg(gc_asan)]
-    // SAFETY: only changes ASan's shadow memory for a range of our own mappings.
-    unsafe {
-        __asan_poison_memory_region(from as *const u8, to - from)
-    };
-    #[cfg(all(gc_valgrind, target_arch = "x86_64"))]
-    client_request(MAKE_MEM_NOACCESS, from, to - from);
 }
 
 /// Marks `[from, to)` as heap memory in use again.
 #[inline(always)]
+#[allow(unused_variables)]
 pub(crate) fn unpoison(from: usize, to: usize) {
-    if !POISON || from >= to {
-        return;
+    if POISON && from < to {
+        #[cfg(gc_asan)]
+        // SAFETY: as in `poison`.
+        unsafe {
+            __asan_unpoison_memory_region(from as *const u8, to - from)
+        };
+        #[cfg(all(gc_valgrind, target_arch = "x86_64"))]
+        client_request(MAKE_MEM_DEFINED, from, to - from);
     }
-    #[cfg(gc_asan)]
-    // SAFETY: as in `poison`.
-    unsafe {
-        __asan_unpoison_memory_region(from as *const u8, to - from)
-    };
-    #[cfg(all(gc_valgrind, target_arch = "x86_64"))]
-    client_request(MAKE_MEM_DEFINED, from, to - from);
 }
