@@ -44,6 +44,7 @@ pub use pin::Pinned;
 pub use raw::GcObject;
 pub use stats::{PauseStats, Stats};
 pub use sys::memory_usage;
+pub use sys::numa;
 pub use tables::{EphemeronTable, WeakValueTable};
 pub use trace::{Label, Trace, Tracer, UncheckedDrop};
 pub use weak::GcWeak;

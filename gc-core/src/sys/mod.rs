@@ -3,6 +3,8 @@
 
 use std::io;
 
+pub mod numa;
+
 /// Maps `len` bytes of zeroed, readable and writable memory aligned to `align` (a power of two
 /// no smaller than the page size), reserving no swap: pages are committed on first touch.
 pub(crate) fn map_aligned(len: usize, align: usize) -> io::Result<*mut u8> {

@@ -1,0 +1,1 @@
+//! NUMA: topology, placement and migration of memory. (Being written.)
