@@ -1,28 +1,32 @@
 //! The string intern table: every Lox string is interned, so that equal strings are one
 //! object and tables and `==` compare them by identity.
 //!
-//! The interface is `intern` (find or make the string for some text) and `intern_concat`;
-//! nothing else reaches the table's slots. The issue asks for a weak table (an interned
-//! string nobody uses is collected); gc-core does not have weak references yet, so for now
-//! the slots hold their strings strongly — see the one `TODO(weak)` below. Switching means
-//! storing `GcWeak` in the slots, upgrading in `lookup`, and sweeping (or rebuilding) the
-//! table of dead entries after each collection.
+//! The table's slots are a slice object in the heap, like every other table's entries. The
+//! interface is `intern` (find or make the string for some text) and `intern_concat`;
+//! nothing else reaches the slots. The issue asks for a weak table (an interned string nobody
+//! uses is collected); gc-core does not have weak references yet, so for now the slots hold
+//! their strings strongly — see the one `TODO(weak)` below. Switching means storing
+//! `GcWeak` in the slots, upgrading in `lookup`, and clearing (or rebuilding without) the
+//! dead entries after collections.
 
-use gc_core::{Gc, Mutation, Trace};
+use gc_core::{Gc, Lock, Mutation, Trace};
 
 use crate::object::{hash_str, LoxString};
 
+// TODO(weak): these are strong references, so interned strings live as long as the VM.
+// Make them `Option<GcWeak<'gc, LoxString<'gc>>>` once gc-core has weak references.
+type Slot<'gc> = Lock<Option<Gc<'gc, LoxString<'gc>>>>;
+
 #[derive(Trace)]
 pub(crate) struct Interner<'gc> {
-    // TODO(weak): these are strong references, so interned strings live as long as the VM.
-    // Make them `Option<GcWeak<'gc, LoxString<'gc>>>` once gc-core has weak references.
-    slots: Vec<Option<Gc<'gc, LoxString<'gc>>>>,
+    /// Open addressing, linear probing; capacity a power of two.
+    slots: Gc<'gc, [Slot<'gc>]>,
     count: usize,
 }
 
 impl<'gc> Interner<'gc> {
-    pub(crate) fn new() -> Self {
-        Interner { slots: vec![None; 64], count: 0 }
+    pub(crate) fn new(mc: &Mutation<'gc>) -> Self {
+        Interner { slots: mc.alloc_slice_fill_with(64, |_| Lock::new(None)), count: 0 }
     }
 
     /// The number of strings interned.
@@ -56,7 +60,7 @@ impl<'gc> Interner<'gc> {
         let mask = self.slots.len() - 1;
         let mut i = hash as usize & mask;
         loop {
-            match self.slots[i] {
+            match self.slots[i].get() {
                 None => return Err(i),
                 Some(s) if s.hash == hash && s.as_str() == text => return Ok(s),
                 Some(_) => i = (i + 1) & mask,
@@ -73,27 +77,30 @@ impl<'gc> Interner<'gc> {
     ) -> Gc<'gc, LoxString<'gc>> {
         let s = Gc::new(mc, LoxString { hash, chars: mc.alloc_str(text) });
         if (self.count + 1) * 4 > self.slots.len() * 3 {
-            self.grow();
+            self.grow(mc);
             slot = match self.lookup(text, hash) {
                 Err(empty) => empty,
                 Ok(_) => unreachable!("the text was not interned"),
             };
         }
-        self.slots[slot] = Some(s);
+        Gc::write(mc, self.slots).at(slot).set(Some(s));
         self.count += 1;
         s
     }
 
-    fn grow(&mut self) {
-        let old = std::mem::replace(&mut self.slots, vec![None; 0]);
-        self.slots = vec![None; old.len() * 2];
-        let mask = self.slots.len() - 1;
-        for s in old.into_iter().flatten() {
+    fn grow(&mut self, mc: &Mutation<'gc>) {
+        let old = self.slots;
+        let new: Gc<'gc, [Slot<'gc>]> =
+            mc.alloc_slice_fill_with(old.len() * 2, |_| Lock::new(None));
+        let mask = new.len() - 1;
+        let w = Gc::write(mc, new);
+        for s in old.iter().filter_map(Lock::get) {
             let mut i = s.hash as usize & mask;
-            while self.slots[i].is_some() {
+            while new[i].get().is_some() {
                 i = (i + 1) & mask;
             }
-            self.slots[i] = Some(s);
+            w.at(i).set(Some(s));
         }
+        self.slots = new;
     }
 }

@@ -74,7 +74,7 @@ type Result<T> = std::result::Result<T, RuntimeError>;
 
 impl<'gc> Vm<'gc> {
     pub(crate) fn new(mc: &'gc Mutation<'gc>) -> Vm<'gc> {
-        let mut strings = Interner::new();
+        let mut strings = Interner::new(mc);
         let empty_entries = mc.alloc_slice_fill_with(0, |_| unreachable!());
         let globals = Gc::new(mc, Globals { table: Table::new(empty_entries) });
         let init_string = strings.intern(mc, "init");
