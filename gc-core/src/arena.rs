@@ -87,8 +87,8 @@ pub struct Arena<R: for<'a> Rootable<'a>>
 where
     for<'a> Root<'a, R>: Sized,
 {
-    heap: Heap,
-    root: ManuallyDrop<Root<'static, R>>,
+    pub(crate) heap: Heap,
+    pub(crate) root: ManuallyDrop<Root<'static, R>>,
     near_limit: Option<Box<dyn FnMut(usize, usize)>>,
 }
 
@@ -178,6 +178,10 @@ where
     pub fn collect(&mut self, kind: CollectionKind) {
         let root = &mut *self.root;
         collector::collect(&mut self.heap, &mut |t: &mut Tracer<'_>| trace_root(root, t), kind);
+        #[cfg(feature = "leak-debug")]
+        if kind == CollectionKind::Full && self.heap.leak_debug {
+            self.after_full_collection_for_leaks();
+        }
         if let Some(callback) = &mut self.near_limit {
             let state = self.heap.state.get_mut();
             if let Some(limit) = state.config.max_heap {
@@ -254,6 +258,14 @@ where
         .map(|_| ())
     }
 
+    /// The reachable heap as a graph: objects, edges with field paths, roots (see
+    /// [`HeapGraph`](crate::HeapGraph)). Walks everything reachable, like a collection's
+    /// marking, without moving anything.
+    pub fn heap_graph(&mut self) -> crate::HeapGraph {
+        let root = &mut *self.root;
+        crate::debug::graph::build(&mut self.heap, &mut |t: &mut Tracer<'_>| trace_root(root, t))
+    }
+
     /// Measures the heap by walking everything reachable: live objects and bytes, and the old
     /// generation's fragmentation at this moment.
     pub fn census(&mut self) -> Census {
@@ -269,14 +281,17 @@ where
     }
 }
 
-fn trace_root<T: Trace + ?Sized>(root: &mut T, tracer: &mut Tracer<'_>) {
-    // The labelled path only costs in the verifier's mode; the collections take `trace`.
-    if let crate::collector::Mode::Check(_) = tracer.mode {
-        tracer.enter(Label::Field("root"));
-        root.trace_labeled(tracer);
-        tracer.leave();
-    } else {
-        root.trace(tracer)
+pub(crate) fn trace_root<T: Trace + ?Sized>(root: &mut T, tracer: &mut Tracer<'_>) {
+    // The labelled path only costs in the verifier's and the reports' modes; the collections
+    // take `trace`.
+    match tracer.mode {
+        crate::collector::Mode::Check(_) => {
+            tracer.enter(Label::Field("root"));
+            root.trace_labeled(tracer);
+            tracer.leave();
+        }
+        crate::collector::Mode::Graph(_) => root.trace_labeled(tracer),
+        _ => root.trace(tracer),
     }
 }
 

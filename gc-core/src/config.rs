@@ -30,6 +30,8 @@ pub struct HeapConfig {
     pub(crate) near_limit: f64,
     pub(crate) verify: bool,
     pub(crate) stress: bool,
+    pub(crate) leak_debug: bool,
+    pub(crate) leak_watch_collections: u32,
 }
 
 impl Default for HeapConfig {
@@ -45,6 +47,8 @@ impl Default for HeapConfig {
             near_limit: 0.9,
             verify: false,
             stress: false,
+            leak_debug: false,
+            leak_watch_collections: 2,
         }
     }
 }
@@ -98,11 +102,23 @@ impl HeapConfig {
         self.stress
     }
 
-    /// Applies `GC_CORE_VERIFY` and `GC_CORE_STRESS`.
+    /// Whether leak-debug mode records allocation sites and watches (see the `leak-debug`
+    /// cargo feature).
+    pub fn leak_debug(&self) -> bool {
+        self.leak_debug
+    }
+    /// Full collections a watched object may survive before it counts as retained.
+    pub fn leak_watch_collections(&self) -> u32 {
+        self.leak_watch_collections
+    }
+
+    /// Applies `GC_CORE_VERIFY`, `GC_CORE_STRESS` and (with the `leak-debug` feature)
+    /// `GC_CORE_LEAK_DEBUG`.
     pub(crate) fn with_env_overrides(mut self) -> Self {
         let on = |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0");
         self.verify |= on("GC_CORE_VERIFY");
         self.stress |= on("GC_CORE_STRESS");
+        self.leak_debug |= cfg!(feature = "leak-debug") && on("GC_CORE_LEAK_DEBUG");
         self
     }
 }
@@ -175,6 +191,20 @@ impl HeapConfigBuilder {
         self.config.stress = on;
         self
     }
+    /// Leak-debug mode: records every object's allocation site and birth, and keeps the
+    /// watches for the leak reports. Needs the `leak-debug` cargo feature (`build` refuses it
+    /// otherwise): without the feature, none of it is compiled, and the allocation path and the
+    /// collections do no extra work.
+    pub fn leak_debug(mut self, on: bool) -> Self {
+        self.config.leak_debug = on;
+        self
+    }
+    /// Full collections a watched object may survive before it counts as retained (default
+    /// 2; at least 1).
+    pub fn leak_watch_collections(mut self, collections: u32) -> Self {
+        self.config.leak_watch_collections = collections;
+        self
+    }
 
     /// Checks the configuration.
     pub fn build(self) -> Result<HeapConfig, ConfigError> {
@@ -226,6 +256,12 @@ impl HeapConfigBuilder {
             if limit < min {
                 return Err(ConfigError::MaxHeapTooSmall { limit, min });
             }
+        }
+        if c.leak_debug && !cfg!(feature = "leak-debug") {
+            return Err(ConfigError::LeakDebugNotCompiled);
+        }
+        if c.leak_watch_collections == 0 {
+            return Err(ConfigError::LeakWatchCollections);
         }
         if !(c.near_limit > 0.0 && c.near_limit <= 1.0) {
             return Err(ConfigError::NearLimit { fraction: c.near_limit });
@@ -298,6 +334,10 @@ pub enum ConfigError {
         /// Requested fraction.
         fraction: f64,
     },
+    /// Leak-debug mode was asked for, but the `leak-debug` feature is not compiled in.
+    LeakDebugNotCompiled,
+    /// A watched object must be allowed at least one full collection.
+    LeakWatchCollections,
     /// The growth factor is not a finite number above 1.
     GrowthFactor {
         /// Requested factor.
@@ -340,6 +380,12 @@ impl fmt::Display for ConfigError {
             ),
             ConfigError::NearLimit { fraction } => {
                 write!(f, "near-limit fraction {fraction} is not in (0, 1]")
+            }
+            ConfigError::LeakDebugNotCompiled => f.write_str(
+                "leak-debug mode needs gc-core's `leak-debug` cargo feature, which is not enabled"
+            ),
+            ConfigError::LeakWatchCollections => {
+                f.write_str("leak_watch_collections must be at least 1")
             }
             ConfigError::GrowthFactor { factor } => {
                 write!(f, "growth factor {factor} is not a finite number above 1")

@@ -76,6 +76,7 @@ impl<'gc, T: Trace + 'gc> Gc<'gc, T> {
     /// Allocates `value`, or gives it back if the heap limit is reached. Same as
     /// [`Mutation::try_alloc`].
     #[inline(always)]
+    #[track_caller]
     pub fn try_new(mc: &Mutation<'gc>, value: T) -> Result<Gc<'gc, T>, (crate::AllocError, T)> {
         mc.try_alloc(value)
     }

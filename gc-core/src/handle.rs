@@ -16,6 +16,8 @@ pub(crate) struct HandleSlot {
     pub(crate) heap_id: u64,
     /// Where the handle was created: named by the verifier and the leak reports.
     pub(crate) site: &'static Location<'static>,
+    /// The name the embedder gave it, for the leak reports.
+    pub(crate) name: Option<String>,
 }
 
 /// The arena's table of handles. A slot is dropped at the first collection after the last
@@ -69,6 +71,11 @@ impl<R: for<'a> Rootable<'a>> Handle<R> {
     /// Where this handle was created.
     pub fn site(&self) -> &'static Location<'static> {
         self.slot.site
+    }
+
+    /// The name given at creation ([`Mutation::named_handle`](crate::Mutation::named_handle)).
+    pub fn name(&self) -> Option<&str> {
+        self.slot.name.as_deref()
     }
 
     /// Whether two handles designate the same object.

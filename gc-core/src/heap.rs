@@ -21,6 +21,9 @@ pub(crate) struct Heap {
     pub(crate) nursery: Nursery,
     /// Copy of the configured threshold, next to the nursery for the allocation fast path.
     large_threshold: usize,
+    /// Leak-debug mode is on: every allocation is recorded.
+    #[cfg(feature = "leak-debug")]
+    pub(crate) leak_debug: bool,
     /// Everything the fast paths do not touch. Borrowed only by code that does not call out to
     /// user code, so a borrow never overlaps another.
     pub(crate) state: RefCell<HeapState>,
@@ -58,6 +61,12 @@ pub(crate) struct HeapState {
     pub(crate) finalizers: crate::finalize::Finalizers,
     /// Pinned objects.
     pub(crate) pins: crate::pin::Pins,
+    /// Leak-debug mode: every object's allocation site and birth.
+    #[cfg(feature = "leak-debug")]
+    pub(crate) births: crate::debug::births::Births,
+    /// Leak-debug mode: the objects expected to die.
+    #[cfg(feature = "leak-debug")]
+    pub(crate) watches: crate::debug::watch::Watches,
 }
 
 static NEXT_HEAP_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -66,12 +75,16 @@ impl Heap {
     pub(crate) fn new(config: HeapConfig) -> io::Result<Heap> {
         let nursery = Nursery::new(config.nursery_size, config.nursery_reserve)?;
         let large_threshold = config.large_object_threshold;
+        #[cfg(feature = "leak-debug")]
+        let leak_debug = config.leak_debug;
         let old = OldGen::new(config.block_size);
         let full_threshold = config.min_full_heap;
         Ok(Heap {
             id: NEXT_HEAP_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             nursery,
             large_threshold,
+            #[cfg(feature = "leak-debug")]
+            leak_debug,
             state: RefCell::new(HeapState {
                 config,
                 old,
@@ -92,6 +105,10 @@ impl Heap {
                 identities: Default::default(),
                 finalizers: Default::default(),
                 pins: Default::default(),
+                #[cfg(feature = "leak-debug")]
+                births: Default::default(),
+                #[cfg(feature = "leak-debug")]
+                watches: Default::default(),
             }),
         })
     }
@@ -99,6 +116,7 @@ impl Heap {
     /// Allocates an object of `size` bytes placed as `info` requires, with the header
     /// `header` (usually `info` itself; `DEAD_BYTES` while a slice is being filled).
     #[inline(always)]
+    #[track_caller]
     pub(crate) fn alloc_raw(
         &self,
         info: &'static TypeInfo,
@@ -125,6 +143,10 @@ impl Heap {
                     if header.drop.is_some() {
                         self.nursery.push_drop(obj);
                     }
+                    #[cfg(feature = "leak-debug")]
+                    if self.leak_debug {
+                        self.record_birth(obj, std::panic::Location::caller());
+                    }
                     return Ok(obj);
                 }
             }
@@ -134,6 +156,7 @@ impl Heap {
 
     #[cold]
     #[inline(never)]
+    #[track_caller]
     fn alloc_slow(
         &self,
         info: &'static TypeInfo,
@@ -150,28 +173,50 @@ impl Heap {
                 return self.alloc_raw(info, size, header);
             }
         }
-        self.state.borrow_mut().alloc_outside_nursery(
+        let obj = self.state.borrow_mut().alloc_outside_nursery(
             info,
             size,
             header,
             false,
             self.nursery.committed(),
-        )
+        )?;
+        #[cfg(feature = "leak-debug")]
+        if self.leak_debug {
+            self.record_birth(obj, std::panic::Location::caller());
+        }
+        Ok(obj)
     }
 
     /// Allocates an object that never moves.
+    #[track_caller]
     pub(crate) fn alloc_pinned(
         &self,
         info: &'static TypeInfo,
         size: usize,
     ) -> Result<ObjPtr, AllocError> {
-        self.state.borrow_mut().alloc_outside_nursery(
+        let obj = self.state.borrow_mut().alloc_outside_nursery(
             info,
             size,
             info,
             true,
             self.nursery.committed(),
-        )
+        )?;
+        #[cfg(feature = "leak-debug")]
+        if self.leak_debug {
+            self.record_birth(obj, std::panic::Location::caller());
+        }
+        Ok(obj)
+    }
+
+    /// Leak-debug mode: files an object's allocation site and birth.
+    #[cfg(feature = "leak-debug")]
+    #[cold]
+    #[inline(never)]
+    fn record_birth(&self, obj: ObjPtr, site: &'static std::panic::Location<'static>) {
+        let young = self.nursery.contains(obj.addr());
+        let mut state = self.state.borrow_mut();
+        let epoch = state.stats.minor.count + state.stats.full.count;
+        state.births.record(obj, young, site, epoch);
     }
 
     /// Makes a slice object whose elements were filled under a `DEAD_BYTES` header into an

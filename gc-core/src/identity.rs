@@ -100,6 +100,11 @@ impl Identities {
         }
     }
 
+    /// Every entry: address and identity.
+    pub(crate) fn all(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.young.iter().chain(self.old.iter()).map(|(&a, &id)| (a, id))
+    }
+
     /// Every filed address, and whether it is filed as young.
     pub(crate) fn addresses(&self) -> impl Iterator<Item = (usize, bool)> + '_ {
         self.young.keys().map(|&a| (a, true)).chain(self.old.keys().map(|&a| (a, false)))

@@ -33,6 +33,7 @@ pub use cell::{Lock, RefLock};
 pub use collector::CollectionKind;
 pub use config::{ConfigError, HeapConfig, HeapConfigBuilder};
 pub use debug::census::Census;
+pub use debug::graph::{EdgeKind, GraphEdge, GraphObject, GraphRoot, HeapGraph, RootKind, Space};
 pub use debug::verify::VerifyError;
 pub use finalize::FinalizationRegistry;
 pub use gc::Gc;

@@ -57,6 +57,7 @@ impl<'gc> Mutation<'gc> {
     /// Allocates `value`, or gives it back with the reason if the heap limit is reached (or the
     /// OS refuses memory). The heap is unchanged by a failure.
     #[inline(always)]
+    #[track_caller]
     pub fn try_alloc<T: Trace + 'gc>(&self, value: T) -> Result<Gc<'gc, T>, (AllocError, T)> {
         let info = <T as GcObject>::TYPE_INFO;
         let obj = match self.heap.alloc_raw(info, info.object_size, info) {
@@ -93,6 +94,7 @@ impl<'gc> Mutation<'gc> {
     }
 
     /// Allocates a copy of `s`, or fails at the heap limit.
+    #[track_caller]
     pub fn try_alloc_str(&self, s: &str) -> Result<Gc<'gc, str>, AllocError> {
         // SAFETY: `str` objects are byte slice objects; the bytes copied are UTF-8.
         unsafe {
@@ -107,6 +109,7 @@ impl<'gc> Mutation<'gc> {
     }
 
     /// Allocates a copy of `slice`, or fails at the heap limit.
+    #[track_caller]
     pub fn try_alloc_slice_copy<T: Trace + Copy + 'gc>(
         &self,
         slice: &[T],
@@ -136,6 +139,7 @@ impl<'gc> Mutation<'gc> {
 
     /// As [`alloc_slice_fill_with`](Mutation::alloc_slice_fill_with), or fails at the heap
     /// limit (before calling `f`).
+    #[track_caller]
     pub fn try_alloc_slice_fill_with<T: Trace + 'gc>(
         &self,
         len: usize,
@@ -165,6 +169,7 @@ impl<'gc> Mutation<'gc> {
 
     /// # Safety
     /// `info` is the type info of `[T]` (or of `str`, when `T` is `u8` holding UTF-8).
+    #[track_caller]
     unsafe fn alloc_copy<T: Copy>(
         &self,
         info: &'static TypeInfo,
@@ -182,6 +187,7 @@ impl<'gc> Mutation<'gc> {
     }
 
     /// Allocates `[T; len]` filled by `next(i)`, which may allocate, panic, or run short.
+    #[track_caller]
     fn alloc_slice_init<T: Trace + 'gc>(
         &self,
         len: usize,
@@ -235,13 +241,57 @@ impl<'gc> Mutation<'gc> {
     /// `mutate` call with [`fetch`](Mutation::fetch).
     #[track_caller]
     pub fn handle<R: for<'a> Rootable<'a>>(&self, gc: Gc<'gc, Root<'gc, R>>) -> Handle<R> {
+        self.new_handle(gc, None, Location::caller())
+    }
+
+    /// As [`handle`](Mutation::handle), with a name for the leak reports and heap snapshots.
+    #[track_caller]
+    pub fn named_handle<R: for<'a> Rootable<'a>>(
+        &self,
+        gc: Gc<'gc, Root<'gc, R>>,
+        name: impl Into<String>,
+    ) -> Handle<R> {
+        self.new_handle(gc, Some(name.into()), Location::caller())
+    }
+
+    fn new_handle<R: for<'a> Rootable<'a>>(
+        &self,
+        gc: Gc<'gc, Root<'gc, R>>,
+        name: Option<String>,
+        site: &'static Location<'static>,
+    ) -> Handle<R> {
         let slot = Rc::new(HandleSlot {
             ptr: std::cell::Cell::new(gc.ptr),
             heap_id: self.heap.id,
-            site: Location::caller(),
+            site,
+            name,
         });
         self.heap.state.borrow_mut().handles.add(slot.clone());
         Handle::new(slot)
+    }
+
+    /// Leak-debug mode: `gc` is expected to die. If it is still alive after the configured
+    /// number of full collections (`leak_watch_collections`, default 2), it is *retained*, and
+    /// [`Arena::leak_report`](crate::Arena::leak_report) explains what keeps it. Does nothing
+    /// when leak-debug mode is off.
+    #[cfg(feature = "leak-debug")]
+    #[track_caller]
+    pub fn watch<T: ?Sized + 'gc>(&self, gc: Gc<'gc, T>, reason: impl Into<String>) {
+        if !self.heap.leak_debug {
+            return;
+        }
+        let young = self.heap.nursery.contains(gc.ptr.addr());
+        let mut state = self.heap.state.borrow_mut();
+        let full_at_watch = state.stats.full.count;
+        state.watches.add(
+            crate::debug::watch::Watch {
+                obj: gc.ptr,
+                reason: reason.into(),
+                site: Location::caller(),
+                full_at_watch,
+            },
+            young,
+        );
     }
 
     /// The object a handle holds. Panics if the handle belongs to another arena.

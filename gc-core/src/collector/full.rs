@@ -195,6 +195,11 @@ pub(crate) fn collect(
     weak::commit(&mut marker.weak, &live, &|place| place.addr, false, panics);
     state.identities.after_mark(&live);
     state.finalizers.after_mark(&live);
+    #[cfg(feature = "leak-debug")]
+    {
+        state.births.after_mark(&live);
+        state.watches.after_mark(&live);
+    }
     state.pins.after_mark(&live);
     state.stack = take(&mut marker.stack);
 
@@ -341,6 +346,11 @@ pub(crate) fn collect(
 
     state.identities.after_plan();
     state.finalizers.after_plan();
+    #[cfg(feature = "leak-debug")]
+    {
+        state.births.after_plan();
+        state.watches.after_plan();
+    }
 
     // 4. Update every recorded slot: in the blocks' slot bitmaps, the large objects' bitmaps,
     // the list of slots outside the heap, and the weak slots whose target lives.

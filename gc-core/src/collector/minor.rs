@@ -247,6 +247,11 @@ pub(crate) fn collect(
     give_back(state, scratch);
     state.identities.after_minor(&live);
     state.finalizers.after_minor(&live);
+    #[cfg(feature = "leak-debug")]
+    {
+        state.births.after_minor(&live);
+        state.watches.after_minor(&live);
+    }
     for &obj in &state.remembered {
         // SAFETY: a live old or large object; clearing the bit re-arms the barrier.
         unsafe { obj.set_header(obj.header() & !REMEMBERED) };

@@ -43,6 +43,8 @@ pub(crate) enum Mode<'a> {
     Mark(full::Marker),
     /// The verifier (and the census) walking the heap.
     Check(&'a mut Checker),
+    /// Building the heap graph for the reports.
+    Graph(&'a mut crate::debug::graph::GraphBuilder),
 }
 
 impl Mode<'_> {
@@ -52,20 +54,27 @@ impl Mode<'_> {
             Mode::Minor(marker) => marker.visit(slot),
             Mode::Mark(marker) => marker.visit(slot),
             Mode::Check(checker) => checker.visit(*slot),
+            Mode::Graph(builder) => builder.visit(*slot),
         }
     }
 
     #[inline]
     pub(crate) fn enter(&mut self, label: Label) {
-        if let Mode::Check(checker) = self {
-            checker.enter(label)
+        match self {
+            Mode::Check(checker) => checker.enter(label),
+            Mode::Graph(builder) => builder.path.push(label),
+            _ => {}
         }
     }
 
     #[inline]
     pub(crate) fn leave(&mut self) {
-        if let Mode::Check(checker) = self {
-            checker.leave()
+        match self {
+            Mode::Check(checker) => checker.leave(),
+            Mode::Graph(builder) => {
+                builder.path.pop();
+            }
+            _ => {}
         }
     }
 }

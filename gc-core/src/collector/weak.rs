@@ -120,7 +120,7 @@ impl Mode<'_> {
         match self {
             Mode::Minor(marker) => Some(&mut marker.weak),
             Mode::Mark(marker) => Some(&mut marker.weak),
-            Mode::Check(_) => None,
+            Mode::Check(_) | Mode::Graph(_) => None,
         }
     }
 
@@ -129,7 +129,7 @@ impl Mode<'_> {
         match self {
             Mode::Minor(marker) => marker.is_marked_or_old(obj),
             Mode::Mark(marker) => (FullLiveness { geom: marker.geom }).live(obj).is_some(),
-            Mode::Check(_) => true,
+            Mode::Check(_) | Mode::Graph(_) => true,
         }
     }
 
@@ -149,6 +149,7 @@ impl Mode<'_> {
             // Old targets do not move or die in a minor collection: nothing to record.
             Mode::Minor(marker) if !marker.is_young(target) => {}
             Mode::Check(checker) => checker.visit_weak(target),
+            Mode::Graph(builder) => builder.visit_weak(target),
             _ => {
                 let place = self.place(addr);
                 self.weak_work().expect("a collecting mode").slots.push(place);
@@ -182,9 +183,21 @@ impl Tracer<'_> {
     #[inline]
     pub(crate) fn ephemeron<V: Trace>(&mut self, key: &mut Option<ObjPtr>, value: &mut V) {
         let Some(target) = *key else { return };
-        if let Mode::Check(checker) = &mut self.mode {
-            checker.visit_weak(target);
-            return value.trace(self);
+        match &mut self.mode {
+            Mode::Check(checker) => {
+                checker.visit_weak(target);
+                return value.trace_labeled(self);
+            }
+            Mode::Graph(builder) => {
+                builder.visit_weak(target);
+                builder.in_ephemeron += 1;
+                value.trace_labeled(self);
+                if let Mode::Graph(builder) = &mut self.mode {
+                    builder.in_ephemeron -= 1;
+                }
+                return;
+            }
+            _ => {}
         }
         let place = self.mode.place(key as *mut Option<ObjPtr> as usize);
         if self.mode.known_live(target) {

@@ -1,8 +1,15 @@
 //! Checking: the heap verifier, the census, and zapping of freed memory.
 
+#[cfg(feature = "leak-debug")]
+pub(crate) mod births;
 pub(crate) mod census;
 pub(crate) mod checkers;
+pub(crate) mod graph;
+#[cfg(feature = "leak-debug")]
+pub(crate) mod leak;
 pub(crate) mod verify;
+#[cfg(feature = "leak-debug")]
+pub(crate) mod watch;
 
 /// The word written over freed heap memory when the verifier is on, so that a stale pointer
 /// into it reads an impossible header (HotSpot's heap mangling).

@@ -450,6 +450,18 @@ pub(crate) fn check(
             problems.push(format!("pin table: {addr:#x} is young"));
         }
     }
+    #[cfg(feature = "leak-debug")]
+    for addr in state.births.addresses() {
+        if !is_object(addr) {
+            problems.push(format!("leak-debug records: {addr:#x} is not an object"));
+        }
+    }
+    #[cfg(feature = "leak-debug")]
+    for watch in state.watches.all() {
+        if !is_object(watch.obj.addr()) {
+            problems.push(format!("leak-debug watch for {:?}, which is not an object", watch.obj));
+        }
+    }
     for target in state.finalizers.targets() {
         if !is_object(target.addr()) {
             problems
