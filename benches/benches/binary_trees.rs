@@ -13,15 +13,16 @@ const DEPTH: u32 = 19;
 const PEERS_DEPTH: u32 = 14;
 
 fn bench(c: &mut Criterion) {
+    // Each iteration checks its checksum (so `--test`, one iteration, runs each once).
     let expected = binary_trees::expected_checksum(DEPTH);
-    assert_eq!(binary_trees::gc_core(DEPTH, HeapConfig::default()).0, expected);
-    assert_eq!(binary_trees::boxed(DEPTH), expected);
     let mut group = c.benchmark_group("binary_trees");
     group.sample_size(10);
     group.bench_function(BenchmarkId::new("gc-core", DEPTH), |b| {
-        b.iter(|| binary_trees::gc_core(DEPTH, HeapConfig::default()).0)
+        b.iter(|| assert_eq!(binary_trees::gc_core(DEPTH, HeapConfig::default()).0, expected))
     });
-    group.bench_function(BenchmarkId::new("box", DEPTH), |b| b.iter(|| binary_trees::boxed(DEPTH)));
+    group.bench_function(BenchmarkId::new("box", DEPTH), |b| {
+        b.iter(|| assert_eq!(binary_trees::boxed(DEPTH), expected))
+    });
     group.finish();
 
     let mut group = c.benchmark_group("binary_trees_peers");

@@ -8,6 +8,8 @@ use std::rc::Rc;
 
 use gc_core::{Arena, Gc, HeapConfig, Lock, Rootable, Trace};
 
+use crate::common::Pauses;
+
 #[derive(Trace)]
 struct Small<'gc> {
     value: u64,
@@ -24,6 +26,13 @@ pub fn gc_core(n: u64, config: HeapConfig) -> u64 {
 
 /// As [`gc_core`], with the arena's statistics.
 pub fn gc_core_stats(n: u64, config: HeapConfig) -> (u64, gc_core::Stats) {
+    let (sum, stats, _) = gc_core_pauses(n, config);
+    (sum, stats)
+}
+
+/// As [`gc_core`], with the arena's statistics and every pause.
+pub fn gc_core_pauses(n: u64, config: HeapConfig) -> (u64, gc_core::Stats, Pauses) {
+    let mut pauses = Pauses::default();
     let mut arena = Arena::<Rootable![Vec<Lock<Option<Gc<'_, Small<'_>>>>>]>::new(config, |_| {
         (0..KEEP).map(|_| Lock::new(None)).collect()
     });
@@ -41,10 +50,10 @@ pub fn gc_core_stats(n: u64, config: HeapConfig) -> (u64, gc_core::Stats) {
                 i += 1;
             }
         });
-        arena.collect_if_due();
+        pauses.safepoint(&mut arena);
     }
     let sum = arena.mutate(|_, ring| ring.iter().filter_map(|s| s.get()).map(|s| s.value).sum());
-    (sum, arena.stats())
+    (sum, arena.stats(), pauses)
 }
 
 struct BoxSmall {

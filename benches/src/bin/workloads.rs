@@ -184,8 +184,8 @@ fn run_one(workload: &str, imp: Impl, size: u64) -> (Duration, Outcome) {
         }
         "alloc" => match imp {
             Impl::GcCore => {
-                let (sum, stats) = alloc::gc_core_stats(size, HeapConfig::default());
-                Outcome { gc: Some((stats, Default::default())), ..Outcome::checksum(sum) }
+                let (sum, stats, pauses) = alloc::gc_core_pauses(size, HeapConfig::default());
+                Outcome { gc: Some((stats, pauses)), ..Outcome::checksum(sum) }
             }
             Impl::Rc => Outcome::checksum(alloc::rc(size)),
             Impl::Bumpalo => Outcome::checksum(alloc::bumpalo(size)),
@@ -224,13 +224,13 @@ fn result_line(workload: &str, imp: &str, size: u64, wall: Duration, o: &Outcome
         ] {
             let _ = write!(
                 line,
-                " {kind}_count={count} {kind}_recorded={} {kind}_p50_us={} {kind}_p99_us={} \
-                 {kind}_max_us={} {kind}_total_us={}",
+                " {kind}_count={count} {kind}_recorded={} {kind}_p50_ns={} {kind}_p99_ns={} \
+                 {kind}_max_ns={} {kind}_total_ns={}",
                 s.count,
-                s.p50.as_micros(),
-                s.p99.as_micros(),
-                s.max.as_micros(),
-                s.total.as_micros()
+                s.p50.as_nanos(),
+                s.p99.as_nanos(),
+                s.max.as_nanos(),
+                s.total.as_nanos()
             );
         }
         let _ = write!(
@@ -557,8 +557,8 @@ fn render(
     );
     let _ = writeln!(
         out,
-        "| workload | wall s | minor: count | p50 ms | p99 ms | max ms | full: count | p50 ms | \
-         p99 ms | max ms | GC total s | promoted MiB |"
+        "| workload | wall s | minor: count | p50 | p99 | max | full: count | p50 | p99 | max | \
+         GC total s | promoted MiB |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|");
     for w in &options.workloads {
@@ -577,9 +577,9 @@ fn render(
             num(a, "wall_s").unwrap_or(0.0).total_cmp(&num(b, "wall_s").unwrap_or(0.0))
         });
         let r = ok[ok.len() / 2];
-        let ms = |k: &str| num(r, k).map_or("–".into(), |v| format!("{:.3}", v / 1000.0));
+        let ms = |k: &str| num(r, k).map_or("–".into(), pause);
         let gc_total =
-            num(r, "minor_total_us").unwrap_or(0.0) + num(r, "full_total_us").unwrap_or(0.0);
+            num(r, "minor_total_ns").unwrap_or(0.0) + num(r, "full_total_ns").unwrap_or(0.0);
         let _ = writeln!(
             out,
             "| {} ({}) | {:.2} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} | {:.0} |",
@@ -587,18 +587,27 @@ fn render(
             (w.label)(size_of(w)),
             num(r, "wall_s").unwrap_or(0.0),
             r.get("minor_recorded").map_or("–", String::as_str),
-            ms("minor_p50_us"),
-            ms("minor_p99_us"),
-            ms("minor_max_us"),
+            ms("minor_p50_ns"),
+            ms("minor_p99_ns"),
+            ms("minor_max_ns"),
             r.get("full_recorded").map_or("–", String::as_str),
-            ms("full_p50_us"),
-            ms("full_p99_us"),
-            ms("full_max_us"),
-            gc_total / 1e6,
+            ms("full_p50_ns"),
+            ms("full_p99_ns"),
+            ms("full_max_ns"),
+            gc_total / 1e9,
             num(r, "bytes_promoted").unwrap_or(0.0) / 1048576.0
         );
     }
     out
+}
+
+/// A pause given in nanoseconds, in a readable unit.
+fn pause(ns: f64) -> String {
+    if ns < 1e6 {
+        format!("{:.1} µs", ns / 1e3)
+    } else {
+        format!("{:.1} ms", ns / 1e6)
+    }
 }
 
 /// Today's date (UTC), from the system clock.
