@@ -3,9 +3,9 @@
 //!
 //! Every object is a gc-core object: interned strings, functions (with their bytecode,
 //! line table and constants), closures, upvalues, classes, instances, bound methods, the
-//! tables' entries, the globals. The VM state (value stack, call frames, open upvalues) is
-//! the arena's root: the VM runs in slices inside `mutate_root` and the collector runs
-//! between them (see [`Lox::interpret`]).
+//! tables' entries, the globals, the (weak) intern table. The VM state (value stack, call
+//! frames, open upvalues) is the arena's root: the VM runs in slices inside `mutate_root`
+//! and the collector runs between them (see [`Lox::interpret`]).
 //!
 //! The library entry point for harnesses and fuzzers is [`run_source`].
 
