@@ -193,6 +193,15 @@ where
         }
     }
 
+    /// NUMA placement of this arena's memory: the policy in effect, and per node the blocks
+    /// placed, the nursery's pages (measured now, with `move_pages`), migrations and fallbacks.
+    pub fn numa_stats(&mut self) -> crate::NumaStats {
+        let start = self.heap.nursery.start;
+        let committed = self.heap.nursery.committed();
+        let placer = &self.heap.state.get_mut().old.placer;
+        placer.stats(placer.nursery_placement(start, committed))
+    }
+
     /// Calls `callback(heap_size, max_heap)` after every collection that leaves the heap past
     /// the configured `near_limit` fraction of `max_heap` (an embedder may warn, or shed
     /// caches). Without a `max_heap`, it is never called.

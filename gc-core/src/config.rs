@@ -12,6 +12,39 @@ const MIN_NURSERY: usize = 64 * KIB;
 const MIN_BLOCK: usize = 4 * KIB;
 const MAX_BLOCK: usize = 64 * MIB;
 
+/// Where an arena's memory goes on a NUMA machine (see the crate docs' NUMA section).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum NumaPolicy {
+    /// The nursery on the node of the arena's thread (re-bound, its pages migrated, when a
+    /// collection finds the thread on another node); old-generation blocks from the node of the
+    /// promoting thread.
+    #[default]
+    Local,
+    /// Nursery and blocks spread over all nodes.
+    Interleave,
+    /// Everything on one node.
+    Fixed(u32),
+    /// No placement requests.
+    Off,
+}
+
+/// A [`Topology`](crate::numa::Topology) given in a configuration (a simulated one, in tests):
+/// compared by identity.
+#[derive(Clone)]
+pub(crate) struct TopologyHandle(pub(crate) std::sync::Arc<dyn crate::numa::Topology>);
+
+impl PartialEq for TopologyHandle {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for TopologyHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// The configuration of an [`Arena`](crate::Arena). Build one with [`HeapConfig::builder`];
 /// `HeapConfig::default()` is what the builder gives without changes.
 ///
@@ -32,6 +65,8 @@ pub struct HeapConfig {
     pub(crate) stress: bool,
     pub(crate) leak_debug: bool,
     pub(crate) leak_watch_collections: u32,
+    pub(crate) numa: NumaPolicy,
+    pub(crate) topology: Option<TopologyHandle>,
 }
 
 impl Default for HeapConfig {
@@ -49,6 +84,8 @@ impl Default for HeapConfig {
             stress: false,
             leak_debug: false,
             leak_watch_collections: 2,
+            numa: NumaPolicy::Local,
+            topology: None,
         }
     }
 }
@@ -100,6 +137,11 @@ impl HeapConfig {
     /// Whether stress mode is on: every safepoint collects, alternating minor and full.
     pub fn stress(&self) -> bool {
         self.stress
+    }
+
+    /// The NUMA placement policy.
+    pub fn numa(&self) -> NumaPolicy {
+        self.numa
     }
 
     /// Whether leak-debug mode records allocation sites and watches (see the `leak-debug`
@@ -189,6 +231,18 @@ impl HeapConfigBuilder {
     /// Collects at every safepoint, alternating minor and full collections.
     pub fn stress(mut self, on: bool) -> Self {
         self.config.stress = on;
+        self
+    }
+    /// The NUMA placement policy (default `Local`; it degrades to `Off`, and the statistics
+    /// say so, on a machine without NUMA support).
+    pub fn numa(mut self, policy: NumaPolicy) -> Self {
+        self.config.numa = policy;
+        self
+    }
+    /// Places memory through `topology` instead of the machine's own (a
+    /// [`SimulatedTopology`](crate::numa::SimulatedTopology) in tests).
+    pub fn topology(mut self, topology: std::sync::Arc<dyn crate::numa::Topology>) -> Self {
+        self.config.topology = Some(TopologyHandle(topology));
         self
     }
     /// Leak-debug mode: records every object's allocation site and birth, and keeps the

@@ -74,10 +74,15 @@ static NEXT_HEAP_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64
 impl Heap {
     pub(crate) fn new(config: HeapConfig) -> io::Result<Heap> {
         let nursery = Nursery::new(config.nursery_size, config.nursery_reserve)?;
+        let mut placer = crate::space::placement::Placer::new(
+            config.numa,
+            config.topology.as_ref().map(|t| t.0.clone()),
+        );
+        placer.setup_nursery(nursery.start, nursery.size());
         let large_threshold = config.large_object_threshold;
         #[cfg(feature = "leak-debug")]
         let leak_debug = config.leak_debug;
-        let old = OldGen::new(config.block_size);
+        let old = OldGen::new(config.block_size, placer);
         let full_threshold = config.min_full_heap;
         Ok(Heap {
             id: NEXT_HEAP_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -169,7 +174,13 @@ impl Heap {
             // The nursery is full within this `mutate` call: grow it (see `Nursery`).
             let step = self.nursery.extension_step(size + info.align);
             self.state.borrow().check_limit(self.nursery.committed(), step)?;
+            let committed = self.nursery.committed();
             if self.nursery.extend(step) {
+                self.state
+                    .borrow_mut()
+                    .old
+                    .placer
+                    .bind_extension(self.nursery.start + committed, step);
                 return self.alloc_raw(info, size, header);
             }
         }

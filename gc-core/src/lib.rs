@@ -21,6 +21,7 @@ mod pin;
 mod raw;
 mod space;
 mod stats;
+mod sync;
 mod sys;
 mod tables;
 mod trace;
@@ -31,9 +32,11 @@ pub use arena::{Arena, ArenaError, Root, Rootable};
 pub use barrier::Write;
 pub use cell::{Lock, RefLock};
 pub use collector::CollectionKind;
-pub use config::{ConfigError, HeapConfig, HeapConfigBuilder};
+pub use config::{ConfigError, HeapConfig, HeapConfigBuilder, NumaPolicy};
 pub use debug::census::Census;
 pub use debug::graph::{EdgeKind, GraphEdge, GraphObject, GraphRoot, HeapGraph, RootKind, Space};
+#[cfg(feature = "leak-debug")]
+pub use debug::leak::*;
 pub use debug::verify::VerifyError;
 pub use finalize::FinalizationRegistry;
 pub use gc::Gc;
@@ -43,7 +46,7 @@ pub use heap::AllocError;
 pub use mutation::Mutation;
 pub use pin::Pinned;
 pub use raw::GcObject;
-pub use stats::{PauseStats, Stats};
+pub use stats::{NodeStats, NumaStats, PauseStats, Stats};
 pub use sys::memory_usage;
 pub use sys::numa;
 pub use tables::{EphemeronTable, WeakValueTable};
@@ -54,6 +57,16 @@ pub use weak::GcWeak;
 pub use arena::__DynRootable;
 #[doc(hidden)]
 pub use raw::TypeInfo;
+
+/// Maps `bytes` of old-generation blocks of `config`'s block size on the calling thread's node
+/// (by `config`'s NUMA policy), faults them in, and files them in the process's block pool, so
+/// that arenas allocate from ready memory (preallocation; the retention cap is raised to keep
+/// them).
+pub fn reserve(config: &HeapConfig, bytes: usize) -> std::io::Result<()> {
+    let mut placer =
+        space::placement::Placer::new(config.numa, config.topology.as_ref().map(|t| t.0.clone()));
+    space::old_gen::reserve(config.block_size, bytes, &mut placer)
+}
 
 /// Fault injection for tests. Not part of the API.
 #[doc(hidden)]

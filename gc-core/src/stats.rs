@@ -112,3 +112,86 @@ impl fmt::Display for Stats {
         )
     }
 }
+
+/// NUMA placement of one node, for one arena ([`Arena::numa_stats`](crate::Arena::numa_stats)).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct NodeStats {
+    /// The node.
+    pub node: u32,
+    /// Bytes of old-generation blocks this arena placed on the node.
+    pub bytes_placed: u64,
+    /// Old-generation blocks this arena placed on the node.
+    pub blocks_placed: u64,
+    /// Nursery pages on this node, if it is the node the arena's thread runs on now (measured
+    /// with `move_pages` when the statistics are taken).
+    pub nursery_pages_local: usize,
+    /// Nursery pages on this node, if it is not the thread's node.
+    pub nursery_pages_remote: usize,
+    /// Committed nursery pages not yet touched (counted on the thread's node).
+    pub nursery_pages_untouched: usize,
+    /// Times the nursery followed the thread to this node.
+    pub migrations: u64,
+    /// Times memory wanted on this node came from another (the node was full).
+    pub fallbacks: u64,
+}
+
+/// An arena's NUMA placement (in the style of HotSpot's `NUMAStats`).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct NumaStats {
+    /// The policy in effect: `Off` if it degraded.
+    pub policy: crate::NumaPolicy,
+    /// The policy configured.
+    pub configured: crate::NumaPolicy,
+    /// Why the policy degraded to `Off`, if it did.
+    pub degraded: Option<String>,
+    /// Whether the topology is simulated.
+    pub simulated: bool,
+    /// The node the calling thread runs on now.
+    pub current_node: Option<u32>,
+    /// Per node.
+    pub nodes: Vec<NodeStats>,
+}
+
+impl NumaStats {
+    /// Fraction of the present nursery pages that are on the thread's current node (1.0 when
+    /// there are none).
+    pub fn nursery_local_fraction(&self) -> f64 {
+        let local: usize = self.nodes.iter().map(|n| n.nursery_pages_local).sum();
+        let remote: usize = self.nodes.iter().map(|n| n.nursery_pages_remote).sum();
+        if local + remote == 0 {
+            1.0
+        } else {
+            local as f64 / (local + remote) as f64
+        }
+    }
+}
+
+impl fmt::Display for NumaStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "NUMA policy {:?}", self.policy)?;
+        if let Some(reason) = &self.degraded {
+            write!(f, " (configured {:?}, off: {reason})", self.configured)?;
+        }
+        if self.simulated {
+            f.write_str(" [simulated topology]")?;
+        }
+        for n in &self.nodes {
+            write!(
+                f,
+                "\n  node {}: {} blocks ({:.1} MiB) placed; nursery pages {} local, {} remote, {} \
+                 untouched; {} migrations, {} fallbacks",
+                n.node,
+                n.blocks_placed,
+                n.bytes_placed as f64 / (1 << 20) as f64,
+                n.nursery_pages_local,
+                n.nursery_pages_remote,
+                n.nursery_pages_untouched,
+                n.migrations,
+                n.fallbacks
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -133,6 +133,9 @@ pub(crate) fn collect(
     let nursery = &mut heap.nursery;
     let state = heap.state.get_mut();
     let used = nursery.used();
+    // The thread may have moved to another node since the last collection: the nursery
+    // follows it (and the copies below go to blocks of its node).
+    state.old.placer.check_nursery(nursery.start, nursery.committed());
 
     // 1. Trace and copy.
     let bitmap_words = used.div_ceil(WORD * 64);
@@ -241,7 +244,6 @@ pub(crate) fn collect(
     };
     weak::commit(&mut marker.weak, &live, &locate, true, panics);
     marker.old.clear_overflow();
-    marker.old.trim_free();
     marker.slots.clear();
     let scratch = marker.into_scratch();
     give_back(state, scratch);

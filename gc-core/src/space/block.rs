@@ -25,6 +25,8 @@ pub(crate) struct BlockMeta {
     pub(crate) live: usize,
     /// Some object in the block has a destructor: a full collection must look for dead ones.
     pub(crate) has_drop: bool,
+    /// The NUMA node the block is bound to, if any.
+    pub(crate) node: Option<u32>,
 }
 
 /// Sizes derived from the configured block size.
@@ -222,5 +224,6 @@ impl Block {
         meta.top = self.data_start(geom);
         meta.live = 0;
         meta.has_drop = false;
+        meta.node = None;
     }
 }

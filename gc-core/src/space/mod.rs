@@ -4,3 +4,5 @@ pub(crate) mod block;
 pub(crate) mod los;
 pub(crate) mod nursery;
 pub(crate) mod old_gen;
+pub(crate) mod placement;
+pub(crate) mod pool;

@@ -7,9 +7,6 @@ use super::block::{Block, Geometry};
 use crate::raw::{fill, place, ObjPtr};
 use crate::sys;
 
-/// How many empty blocks to keep mapped for reuse instead of unmapping them.
-const RETAINED_FREE_BLOCKS: usize = 8;
-
 /// See [`OldGen::checkpoint`].
 #[derive(Clone, Copy)]
 pub(crate) struct Checkpoint {
@@ -22,8 +19,10 @@ pub(crate) struct OldGen {
     pub(crate) geom: Geometry,
     /// Blocks holding objects, in allocation order; the last one is being allocated into.
     pub(crate) blocks: Vec<Block>,
-    /// Empty blocks kept for reuse (bitmaps clear).
-    free: Vec<Block>,
+    /// Where free blocks come from and go back to (shared by every arena of the process).
+    pool: std::sync::Arc<super::pool::BlockPool>,
+    /// NUMA placement of new blocks (and of the nursery).
+    pub(crate) placer: super::placement::Placer,
     /// Bump allocation in `blocks.last()`: `cursor` is its `top`.
     cursor: usize,
     limit: usize,
@@ -38,11 +37,12 @@ pub(crate) struct OldGen {
 }
 
 impl OldGen {
-    pub(crate) fn new(block_size: usize) -> OldGen {
+    pub(crate) fn new(block_size: usize, placer: super::placement::Placer) -> OldGen {
         OldGen {
             geom: Geometry::new(block_size),
             blocks: Vec::new(),
-            free: Vec::new(),
+            pool: super::pool::shared(block_size),
+            placer,
             cursor: 0,
             limit: 0,
             used: 0,
@@ -150,26 +150,30 @@ impl OldGen {
         }
     }
 
-    /// Gives back the free blocks beyond the retention cap (after `reserve` mapped more).
-    pub(crate) fn trim_free(&mut self) {
-        while self.free.len() > RETAINED_FREE_BLOCKS {
-            let block = self.free.pop().expect("non-empty");
-            // SAFETY: a free block, mapped by `map_aligned` with this size.
-            unsafe { sys::unmap(block.base() as *mut u8, self.geom.size) };
-        }
-    }
-
     fn next_block(&mut self) -> io::Result<()> {
-        let block = match self.free.pop() {
-            Some(block) => block,
-            None => {
-                let base = sys::map_aligned(self.geom.size, self.geom.size)? as usize;
-                // SAFETY: freshly mapped, size-aligned, zeroed (so the bitmap is clear).
-                unsafe { Block::from_base(base) }
-            }
+        let size = self.geom.size;
+        let want = self.placer.block_node();
+        let (base, node) = match self.pool.take(want) {
+            Some(free) => (free.base, free.node),
+            None => match map_block(size, want, &mut self.placer) {
+                Ok(mapped) => mapped,
+                Err(err) => match self.pool.take_elsewhere(want) {
+                    // Out of memory to map: any free block will do.
+                    Some(free) => (free.base, free.node),
+                    None => return Err(err),
+                },
+            },
         };
-        // SAFETY: the block is mapped and empty; its bitmap is clear.
-        unsafe { block.reset(&self.geom) };
+        self.placer.placed_block(want, node, size);
+        // SAFETY: a block of ours, mapped and size-aligned, free: its bitmaps are clear (zeroed
+        // by the mapping, cleared by the full collection that emptied it, or given back to the
+        // OS and read as zero).
+        let block = unsafe { Block::from_base(base) };
+        // SAFETY: as above.
+        unsafe {
+            block.reset(&self.geom);
+            block.meta().node = node;
+        }
         self.blocks.push(block);
         self.cursor = block.data_start(&self.geom);
         self.limit = block.end(&self.geom);
@@ -203,11 +207,12 @@ impl OldGen {
             // fail loudly in the verifier instead of reading plausible data.
             unsafe { crate::debug::zap(block.data_start(&geom), block.end(&geom)) };
         }
-        if self.free.len() < RETAINED_FREE_BLOCKS {
-            self.free.push(block);
-        } else {
-            // SAFETY: the block was mapped by `map_aligned` with this size and is empty.
-            unsafe { sys::unmap(block.base() as *mut u8, geom.size) };
+        // SAFETY: our block.
+        let node = unsafe { block.meta() }.node;
+        if !self.pool.give(block.base(), node) {
+            // Past the pool's retention cap: its pages go back to the OS.
+            // SAFETY: the block is empty and ours, part of a mapping made by `map_aligned`.
+            unsafe { sys::discard(block.base() as *mut u8, geom.size) };
         }
     }
 
@@ -225,18 +230,50 @@ impl OldGen {
             .sum()
     }
 
-    /// Bytes mapped for the old generation, retained free blocks included.
+    /// Bytes of the blocks holding objects.
     pub(crate) fn committed_bytes(&self) -> usize {
-        (self.blocks.len() + self.free.len()) * self.geom.size
+        self.blocks.len() * self.geom.size
     }
 }
 
 impl Drop for OldGen {
     fn drop(&mut self) {
-        for block in self.blocks.drain(..).chain(self.free.drain(..)) {
-            // SAFETY: every block was mapped by `map_aligned` with this size; the arena has
-            // dropped every object before dropping the old generation.
-            unsafe { sys::unmap(block.base() as *mut u8, self.geom.size) };
+        // The arena has dropped every object: the blocks go back to the pool for other arenas.
+        for block in std::mem::take(&mut self.blocks) {
+            // SAFETY: our blocks; their bitmaps are clear between collections.
+            unsafe { block.reset(&self.geom) };
+            self.release(block, false);
         }
     }
+}
+
+/// Maps a block and binds it to `node` before anything touches it.
+fn map_block(
+    size: usize,
+    node: Option<u32>,
+    placer: &mut super::placement::Placer,
+) -> io::Result<(usize, Option<u32>)> {
+    let base = sys::map_aligned(size, size)? as usize;
+    let node = placer.bind_block(base, size, node);
+    Ok((base, node))
+}
+
+/// Maps `bytes` of blocks bound to `node`, faults them in, and files them in the process's
+/// pool: later promotions find memory ready, on the right node.
+pub(crate) fn reserve(
+    block_size: usize,
+    bytes: usize,
+    placer: &mut super::placement::Placer,
+) -> io::Result<()> {
+    let pool = super::pool::shared(block_size);
+    let node = placer.block_node();
+    for _ in 0..bytes.div_ceil(block_size) {
+        let (base, node) = map_block(block_size, node, placer)?;
+        for page in (base..base + block_size).step_by(sys::page_size()) {
+            // SAFETY: a fresh mapping of ours; touching its pages faults them in on its node.
+            unsafe { std::ptr::write_volatile(page as *mut u8, 0) };
+        }
+        pool.add_reserved(base, node);
+    }
+    Ok(())
 }

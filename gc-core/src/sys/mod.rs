@@ -91,6 +91,16 @@ pub(crate) unsafe fn decommit(ptr: *mut u8, len: usize) {
     }
 }
 
+/// Gives the pages of `[ptr, ptr + len)` back to the OS; they read as zero afterwards.
+///
+/// # Safety
+/// The range is page-aligned, part of a mapping made by `map_aligned`, and holds nothing live.
+pub(crate) unsafe fn discard(ptr: *mut u8, len: usize) {
+    // SAFETY: precondition; MADV_DONTNEED on a private anonymous mapping only drops its pages.
+    let rc = unsafe { libc::madvise(ptr.cast(), len, libc::MADV_DONTNEED) };
+    debug_assert_eq!(rc, 0, "madvise failed: {}", io::Error::last_os_error());
+}
+
 /// Unmaps memory mapped by [`map_aligned`].
 ///
 /// # Safety

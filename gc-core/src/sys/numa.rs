@@ -380,15 +380,17 @@ impl LinuxTopology {
             .collect();
         ids.sort_unstable();
         if ids.is_empty() {
-            return Err(NumaError::Unsupported(format!("no nodeN directory in {}", root.display())));
+            return Err(NumaError::Unsupported(format!(
+                "no nodeN directory in {}",
+                root.display()
+            )));
         }
         let mut nodes = Vec::with_capacity(ids.len());
         for &id in &ids {
             let dir = root.join(format!("node{id}"));
             let cpus = match std::fs::read_to_string(dir.join("cpulist")) {
-                Ok(text) => parse_cpulist(&text).ok_or_else(|| {
-                    invalid(format!("{}: bad cpulist {text:?}", dir.display()))
-                })?,
+                Ok(text) => parse_cpulist(&text)
+                    .ok_or_else(|| invalid(format!("{}: bad cpulist {text:?}", dir.display())))?,
                 Err(_) => Vec::new(),
             };
             let distances = std::fs::read_to_string(dir.join("distance"))
@@ -434,8 +436,7 @@ impl LinuxTopology {
 
 /// Asks the kernel harmless questions to learn whether it serves the NUMA system calls.
 fn probe_syscalls() -> Result<(), NumaError> {
-    let unsupported =
-        |call: &str, err: io::Error| NumaError::Unsupported(format!("{call}: {err}"));
+    let unsupported = |call: &str, err: io::Error| NumaError::Unsupported(format!("{call}: {err}"));
     let mut mode: c_int = 0;
     // SAFETY: with a null node mask, get_mempolicy writes only the thread's mode into `mode`.
     let rc = unsafe {
@@ -637,8 +638,10 @@ impl SimulatedTopology {
     /// If there is no such node.
     pub fn with_limit(mut self, node: NodeId, bytes: usize) -> Self {
         let count = self.limits.len();
-        *self.limits.get_mut(node as usize).unwrap_or_else(|| panic!("no node {node} of {count}")) =
-            Some(bytes);
+        *self
+            .limits
+            .get_mut(node as usize)
+            .unwrap_or_else(|| panic!("no node {node} of {count}")) = Some(bytes);
         self
     }
 
@@ -653,9 +656,9 @@ impl SimulatedTopology {
 
     /// The simulated CPU the calling thread runs on.
     pub fn current_cpu(&self) -> usize {
-        SIM_CPU.with(|map| map.borrow().get(&self.id).copied()).unwrap_or_else(|| {
-            current_cpu().map_or(0, |(cpu, _)| cpu % self.cpu_count())
-        })
+        SIM_CPU
+            .with(|map| map.borrow().get(&self.id).copied())
+            .unwrap_or_else(|| current_cpu().map_or(0, |(cpu, _)| cpu % self.cpu_count()))
     }
 
     fn cpu_count(&self) -> usize {
@@ -749,8 +752,8 @@ impl SimulatedTopology {
         if let Some(node) = check {
             if let Some(limit) = self.limits[node as usize] {
                 let (used, _) = self.attribute(&ranges, Some(&new), None);
-                let here = residency(new.start, pages).iter().filter(|r| **r == Some(true)).count()
-                    * page;
+                let here =
+                    residency(new.start, pages).iter().filter(|r| **r == Some(true)).count() * page;
                 let used = used[node as usize];
                 if used >= limit || used + here > limit {
                     return Err(NumaError::NodeFull(node));
@@ -1106,7 +1109,10 @@ mod tests {
         assert!(topo.is_simulated());
         let map = Mapping::new(16);
         let (a, len) = (map.addr(), map.len);
-        assert_eq!(topo.query(a, len).unwrap(), Placement { not_present: 16, ..Default::default() });
+        assert_eq!(
+            topo.query(a, len).unwrap(),
+            Placement { not_present: 16, ..Default::default() }
+        );
         map.touch(4);
         // Never bound: node 0, where this machine has them.
         assert_eq!(topo.query(a, len).unwrap().per_node, vec![(0, 4)]);
