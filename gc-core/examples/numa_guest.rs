@@ -61,35 +61,6 @@ fn main() {
         }
     };
     if let Some(topo) = topo {
-        let r = Region::new(4 * MIB).unwrap();
-        let pages = [r.ptr as *mut libc::c_void, unsafe { r.ptr.add(MIB) } as *mut libc::c_void];
-        let mut st = [0i32; 2];
-        unsafe {
-            libc::syscall(
-                libc::SYS_move_pages,
-                0,
-                2u64,
-                pages.as_ptr(),
-                std::ptr::null::<i32>(),
-                st.as_mut_ptr(),
-                0,
-            )
-        };
-        println!("EXPERIMENT fresh: {st:?}");
-        r.fill(0);
-        unsafe { libc::madvise(r.ptr.cast(), MIB, libc::MADV_DONTNEED) };
-        unsafe {
-            libc::syscall(
-                libc::SYS_move_pages,
-                0,
-                2u64,
-                pages.as_ptr(),
-                std::ptr::null::<i32>(),
-                st.as_mut_ptr(),
-                0,
-            )
-        };
-        println!("EXPERIMENT after dontneed/touched: {st:?}");
         let tests: [(&str, &str, Test); 4] = [
             ("a", "topology", test_topology),
             ("b", "placement", test_placement),
