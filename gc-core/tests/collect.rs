@@ -453,3 +453,54 @@ fn slices_of_pointers_are_traced() {
         }
     });
 }
+
+/// Regression: the minor collection rewrites each slot in its object's copy, found by walking
+/// the mark and slot bitmaps together. Copies are made in tracing order, not address order,
+/// so a slot attributed to the wrong object lands in the wrong copy. Here the root lists the
+/// parents in the reverse of their allocation order, and objects of mixed sizes put object
+/// starts and their slots on both sides of every bitmap word boundary.
+#[test]
+fn slots_are_rewritten_in_their_own_copy() {
+    #[derive(Trace)]
+    struct Parent<'gc> {
+        pad: Box<[u64]>,
+        inline: [u64; 3],
+        child: Gc<'gc, Node<'gc>>,
+        sibling: Lock<Option<Gc<'gc, Parent<'gc>>>>,
+    }
+    let mut arena = Arena::<Rootable![Vec<Gc<'_, Parent<'_>>>]>::new(config(), |_| Vec::new());
+    for round in 0..4u64 {
+        arena.mutate_root(|mc, parents| {
+            let mut made = Vec::new();
+            for i in 0..3000u64 {
+                let child = Gc::new(mc, Node { value: round * 10_000 + i, next: Lock::new(None) });
+                if i % 3 == 0 {
+                    mc.alloc_slice_copy(&vec![0u8; (i % 7) as usize * 8 + 1]); // shifts the layout
+                }
+                let prev = made.last().copied();
+                made.push(Gc::new(
+                    mc,
+                    Parent {
+                        pad: vec![i; 1].into(),
+                        inline: [i; 3],
+                        child,
+                        sibling: Lock::new(prev),
+                    },
+                ));
+            }
+            made.reverse();
+            parents.extend(made);
+        });
+        arena.collect_minor();
+        arena.mutate(|_, parents| {
+            for p in parents.iter().filter(|p| p.child.value / 10_000 == round) {
+                let i = p.child.value % 10_000;
+                assert_eq!((p.inline, &*p.pad), ([i; 3], &[i][..]), "round {round}");
+                if let Some(s) = p.sibling.get() {
+                    assert_eq!(s.child.value + 1, p.child.value);
+                }
+            }
+        });
+    }
+    arena.collect_full();
+}

@@ -191,7 +191,7 @@ fn many_threads_each_with_an_arena_share_the_block_pool() {
                     }
                 }
                 let stats = arena.numa_stats();
-                let node = (t / 2) as usize;
+                let node = t / 2;
                 assert!(stats.nodes[node].blocks_placed > 0, "{stats}");
                 assert_eq!(stats.nodes[1 - node].blocks_placed, 0, "{stats}");
                 arena.mutate(|_, list| list.len())

@@ -215,19 +215,26 @@ pub(crate) fn collect(
             }
         }
     };
-    for_each_marked(&marker.marks, nursery.start, |first, original| {
-        // SAFETY: a copied object: its header is the forwarding word, and the copy's header
-        // gives its size.
-        let (copy, words) = unsafe {
-            let copy = *(original as *const usize) & !FORWARDED;
-            (copy, ObjPtr::from_addr(copy).size() / WORD)
-        };
-        for word in first..first + words {
-            if marker.slot_bits[word / 64] & (1u64 << (word % 64)) != 0 {
-                fix((copy + (word - first) * WORD) as *mut ObjPtr);
+    // Walk the slot bitmap and the mark bitmap together, in address order: each slot belongs
+    // to the last object that starts at or before it, and is rewritten in that object's copy.
+    // Objects without slots (strings, byte arrays) are never touched.
+    let mut starts = MarkedStarts::new(&marker.marks);
+    let mut container = usize::MAX;
+    let mut copy = 0;
+    for (index, &word) in marker.slot_bits.iter().enumerate() {
+        let mut rest = word;
+        while rest != 0 {
+            let slot = index * 64 + rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            let start = starts.last_at_or_before(slot);
+            if start != container {
+                container = start;
+                // SAFETY: a copied object: its header is the forwarding word.
+                copy = unsafe { *((nursery.start + start * WORD) as *const usize) } & !FORWARDED;
             }
+            fix((copy + (slot - start) * WORD) as *mut ObjPtr);
         }
-    });
+    }
     for &addr in &marker.slots {
         fix(addr as *mut ObjPtr);
     }
@@ -277,6 +284,42 @@ pub(crate) fn collect(
     nursery.restore_drops(drops);
     nursery.reset(crate::debug::zapping(state.config.verify));
     Ok(promoted)
+}
+
+/// The marked object starts in address order, for a walk that only moves forward.
+struct MarkedStarts<'a> {
+    marks: &'a [u64],
+    /// The word of `marks` being read, and its bits not yet passed.
+    index: usize,
+    rest: u64,
+    /// The last start passed.
+    last: usize,
+}
+
+impl<'a> MarkedStarts<'a> {
+    fn new(marks: &'a [u64]) -> Self {
+        MarkedStarts { marks, index: 0, rest: marks.first().copied().unwrap_or(0), last: 0 }
+    }
+
+    /// The greatest marked start at or before `word` (calls must not go backwards).
+    fn last_at_or_before(&mut self, word: usize) -> usize {
+        loop {
+            while self.rest == 0 {
+                // The next word's starts all lie past `word`: stop before reading it.
+                if self.index + 1 >= self.marks.len() || (self.index + 1) * 64 > word {
+                    return self.last;
+                }
+                self.index += 1;
+                self.rest = self.marks[self.index];
+            }
+            let next = self.index * 64 + self.rest.trailing_zeros() as usize;
+            if next > word {
+                return self.last;
+            }
+            self.last = next;
+            self.rest &= self.rest - 1;
+        }
+    }
 }
 
 /// Calls `f(word index, address)` for each marked object, in address order.
@@ -354,4 +397,26 @@ fn drain(tracer: &mut Tracer<'_>) {
     let Mode::Minor(marker) = &mut tracer.mode else { unreachable!() };
     marker.container = 0;
     marker.container_end = 0;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MarkedStarts;
+
+    #[test]
+    fn marked_starts_finds_the_container_of_every_word() {
+        let starts = [0usize, 3, 63, 64, 65, 130, 200, 255];
+        let mut marks = vec![0u64; 4];
+        for &s in &starts {
+            marks[s / 64] |= 1 << (s % 64);
+        }
+        // Queries in increasing order, with gaps, as the slot walk makes them.
+        for step in [1, 2, 7, 64] {
+            let mut walk = MarkedStarts::new(&marks);
+            for word in (0..256).step_by(step) {
+                let expected = *starts.iter().rfind(|&&s| s <= word).unwrap();
+                assert_eq!(walk.last_at_or_before(word), expected, "word {word}, step {step}");
+            }
+        }
+    }
 }

@@ -157,7 +157,7 @@ pub(crate) fn write(analysis: &Analysis, w: &mut dyn Write) -> io::Result<()> {
     // Nodes.
     let mut sep = "";
     let mut node = |w: &mut dyn Write, kind: u32, name: u32, id: u64, size: u64, edges: usize| {
-        let r = write!(w, "{sep}{kind},{name},{id},{size},{edges},0,0\n");
+        let r = writeln!(w, "{sep}{kind},{name},{id},{size},{edges},0,0");
         sep = ",";
         r
     };
@@ -184,7 +184,7 @@ pub(crate) fn write(analysis: &Analysis, w: &mut dyn Write) -> io::Result<()> {
     // Edges.
     let mut sep = "";
     let mut edge = |w: &mut dyn Write, kind: u32, name: u32, to: usize| {
-        let r = write!(w, "{sep}{kind},{name},{}\n", node_index(to) * NODE_FIELDS);
+        let r = writeln!(w, "{sep}{kind},{name},{}", node_index(to) * NODE_FIELDS);
         sep = ",";
         r
     };
@@ -235,9 +235,9 @@ pub(crate) fn write(analysis: &Analysis, w: &mut dyn Write) -> io::Result<()> {
     for (o, object) in graph.objects.iter().enumerate() {
         if let Some(site) = object.site {
             let index = node_index(analysis.node_of(o)) * NODE_FIELDS;
-            write!(
+            writeln!(
                 w,
-                "{sep}{index},{},{},{}\n",
+                "{sep}{index},{},{},{}",
                 script_index[site.file()],
                 site.line().saturating_sub(1),
                 site.column().saturating_sub(1)
