@@ -303,7 +303,10 @@ pub(crate) fn build(analysis: &Analysis, context: Context<'_>) -> LeakReport {
 
 /// `handle "app" → app::App.windows[x] → app::Window`.
 fn signature_path(leak: &Leak) -> String {
-    let mut path = leak.trace.root.label.clone();
+    let mut path = match leak.trace.root.kind {
+        "arena" => "arena root".to_string(),
+        _ => leak.trace.root.label.clone(),
+    };
     for step in &leak.trace.steps {
         match step.kind {
             ReferenceKind::Handle => {}
