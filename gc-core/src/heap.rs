@@ -288,6 +288,23 @@ impl Heap {
 }
 
 impl HeapState {
+    /// Gives back the collection's scratch buffers when they grew large: a heap that shrank
+    /// should not keep the work lists of its biggest collection.
+    pub(crate) fn release_scratch(&mut self) {
+        const KEEP: usize = 1 << 16;
+        fn release<T>(v: &mut Vec<T>) {
+            if v.capacity() > KEEP {
+                *v = Vec::new();
+            }
+        }
+        release(&mut self.stack);
+        release(&mut self.saved_headers);
+        release(&mut self.young_marks);
+        release(&mut self.young_slots);
+        release(&mut self.slot_addrs);
+        release(&mut self.weak.slots);
+    }
+
     /// Allocation in the large-object space, or in the old generation when the nursery is
     /// full: both may now receive pointers to nursery objects without a barrier (the object is
     /// being initialised), so a large object is remembered and an old-generation range is

@@ -249,6 +249,7 @@ pub(crate) fn collect(heap: &mut Heap, roots: RootTracer<'_>, kind: CollectionKi
         let phase = if done { Phase::AfterCollection } else { Phase::Standalone };
         verify::check_or_panic(heap, roots, phase);
     }
+    heap.state.get_mut().release_scratch();
     if let Err(payload) = minor {
         std::panic::resume_unwind(payload);
     }

@@ -106,8 +106,9 @@ impl BlockPool {
 
 /// Node lists per pool: enough for any machine we know, and for simulated topologies.
 const POOL_NODES: usize = 64;
-/// Free blocks kept warm, in bytes per block size.
-const RETAINED_BYTES: usize = 32 << 20;
+/// Free blocks kept warm (resident), in bytes per block size: enough to absorb the churn of a
+/// collection cycle, little enough that a heap that shrank gives its memory back.
+const RETAINED_BYTES: usize = 2 << 20;
 
 /// The process's pool for blocks of `block_size` bytes. (Not used under loom, whose types
 /// only live inside a model.)
