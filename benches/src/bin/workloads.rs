@@ -9,15 +9,18 @@
 //!
 //! Workloads: binary-trees, gcbench, churn, frag, cycles (every implementation), vm (gc-core
 //! only: pauses with a 100 MiB old generation), alloc (gc-core, rc, bumpalo), full-gc (gc-core).
-//! Implementations: gc-core, bumpalo, box, rc, dumpster, boa_gc, gc-arena, rust-gc.
+//! Implementations: gc-core, bumpalo, box, rc, dumpster, boa_gc, gc-arena, rust-gc; with
+//! `--external`, also hotspot and v8: the programs in `benches/peers/` (same workloads, PRNG and
+//! checksums) run by `java -XX:+UseParallelGC` and `node`, when those are installed.
 //!
 //! `compare` options: `--quick` (small sizes, one round unless `--rounds`: a smoke test of a few
-//! seconds), `--rounds N` (default 3), `--workloads a,b`, `--impls a,b`, `--timeout SECS` (per
-//! run, default 900), `--size WORKLOAD=SIZE`.
+//! seconds), `--rounds N` (default 3), `--workloads a,b`, `--impls a,b`, `--external`,
+//! `--timeout SECS` (per run, default 900), `--size WORKLOAD=SIZE`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
@@ -34,6 +37,8 @@ struct Workload {
     label: fn(u64) -> String,
     /// Which implementations run it.
     impls: &'static [Impl],
+    /// Whether the external peers (HotSpot, V8) implement it.
+    external: bool,
 }
 
 const WORKLOADS: &[Workload] = &[
@@ -43,6 +48,7 @@ const WORKLOADS: &[Workload] = &[
         quick: 10,
         label: |s| format!("depth {s}"),
         impls: &Impl::ALL,
+        external: true,
     },
     Workload {
         name: "gcbench",
@@ -50,6 +56,7 @@ const WORKLOADS: &[Workload] = &[
         quick: 10,
         label: |s| format!("stretch {s}, long-lived {}, 4..{}", s - 2, s - 2),
         impls: &Impl::ALL,
+        external: true,
     },
     Workload {
         name: "churn",
@@ -57,6 +64,7 @@ const WORKLOADS: &[Workload] = &[
         quick: 2_000,
         label: |s| format!("{}k live, half replaced × 20", s / 1000),
         impls: &Impl::ALL,
+        external: true,
     },
     Workload {
         name: "frag",
@@ -64,6 +72,7 @@ const WORKLOADS: &[Workload] = &[
         quick: 40_000,
         label: |s| format!("{} k small, 90 % freed, then large", s / 1000),
         impls: &Impl::ALL,
+        external: true,
     },
     Workload {
         name: "cycles",
@@ -71,6 +80,7 @@ const WORKLOADS: &[Workload] = &[
         quick: 64 << 10,
         label: |s| format!("{} k ring nodes", s >> 10),
         impls: &Impl::ALL,
+        external: true,
     },
     Workload {
         name: "vm",
@@ -78,6 +88,7 @@ const WORKLOADS: &[Workload] = &[
         quick: 2,
         label: |s| format!("{s} MiB live old gen"),
         impls: &[Impl::GcCore],
+        external: false,
     },
     Workload {
         name: "alloc",
@@ -85,17 +96,55 @@ const WORKLOADS: &[Workload] = &[
         quick: 100_000,
         label: |s| format!("{} k small objects", s / 1000),
         impls: &[Impl::GcCore, Impl::Bumpalo, Impl::Rc],
+        external: false,
     },
 ];
 
-fn title(imp: Impl) -> &'static str {
-    match imp {
-        Impl::GcCore => "**gc-core**",
-        Impl::Box => "Box",
-        Impl::Rc => "Rc",
-        imp => imp.name(),
+/// A column of the comparison: an implementation in this crate, or an external program.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Column {
+    Rust(Impl),
+    HotSpot,
+    V8,
+}
+
+impl Column {
+    fn name(self) -> &'static str {
+        match self {
+            Column::Rust(imp) => imp.name(),
+            Column::HotSpot => "hotspot",
+            Column::V8 => "v8",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Column::Rust(Impl::GcCore) => "**gc-core**",
+            Column::Rust(Impl::Box) => "Box",
+            Column::Rust(Impl::Rc) => "Rc",
+            Column::Rust(imp) => imp.name(),
+            Column::HotSpot => "HotSpot ParallelGC",
+            Column::V8 => "V8 (node)",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Column> {
+        match name {
+            "hotspot" => Some(Column::HotSpot),
+            "v8" => Some(Column::V8),
+            other => Impl::from_name(other).map(Column::Rust),
+        }
+    }
+
+    fn runs(self, w: &Workload) -> bool {
+        match self {
+            Column::Rust(imp) => w.impls.contains(&imp),
+            Column::HotSpot | Column::V8 => w.external,
+        }
     }
 }
+
+const GC_CORE: Column = Column::Rust(Impl::GcCore);
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -264,7 +313,7 @@ struct Options {
     quick: bool,
     rounds: usize,
     workloads: Vec<&'static Workload>,
-    columns: Vec<Impl>,
+    columns: Vec<Column>,
     timeout: Duration,
     sizes: BTreeMap<String, u64>,
 }
@@ -276,11 +325,13 @@ fn parse_options(args: &[&str]) -> Result<Options, String> {
     let mut only_impls: Option<Vec<String>> = None;
     let mut timeout = Duration::from_secs(900);
     let mut sizes = BTreeMap::new();
+    let mut external = false;
     let mut it = args.iter();
     while let Some(&arg) = it.next() {
         let mut value = || it.next().copied().ok_or(format!("{arg} needs a value"));
         match arg {
             "--quick" => quick = true,
+            "--external" => external = true,
             "--rounds" => rounds = Some(value()?.parse().map_err(|e| format!("--rounds: {e}"))?),
             "--timeout" => {
                 timeout =
@@ -305,14 +356,25 @@ fn parse_options(args: &[&str]) -> Result<Options, String> {
             return Err(format!("unknown workload {bad}"));
         }
     }
-    let mut columns = Impl::ALL.to_vec();
+    let mut columns: Vec<Column> = Impl::ALL.into_iter().map(Column::Rust).collect();
+    if external {
+        for (column, tools) in
+            [(Column::HotSpot, ["java", "javac"]), (Column::V8, ["node", "node"])]
+        {
+            if tools.iter().all(|t| has_command(t)) {
+                columns.push(column);
+            } else {
+                eprintln!("note: no {}: no {} column", tools.join("/"), column.name());
+            }
+        }
+    }
     if let Some(o) = &only_impls {
         for n in o {
-            if Impl::from_name(n).is_none() {
+            if Column::from_name(n).is_none() {
                 return Err(format!("unknown implementation {n}"));
             }
         }
-        columns.retain(|c| o.iter().any(|n| Impl::from_name(n) == Some(*c)));
+        columns.retain(|c| o.iter().any(|n| Column::from_name(n) == Some(*c)));
     }
     Ok(Options {
         quick,
@@ -330,12 +392,55 @@ enum RunResult {
     Failed(String),
 }
 
-/// The command that runs `workload` on `imp` in a process of its own: this executable.
-fn command(imp: Impl, workload: &str, size: u64) -> Command {
-    let exe = std::env::current_exe().expect("the path of this executable");
-    let mut cmd = Command::new(exe);
-    cmd.args(["run", workload, imp.name(), &size.to_string()]);
-    cmd
+fn has_command(name: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// `benches/peers/`: the HotSpot and V8 programs.
+fn peers_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("peers")
+}
+
+/// Compiles the Java program into a temporary directory; `None` if javac fails.
+fn compile_java() -> Option<PathBuf> {
+    let out = std::env::temp_dir().join(format!("gc-benches-java-{}", std::process::id()));
+    std::fs::create_dir_all(&out).ok()?;
+    let ok = Command::new("javac")
+        .arg("-d")
+        .arg(&out)
+        .arg(peers_dir().join("Workloads.java"))
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then_some(out)
+}
+
+/// The command that runs `workload` on `column` in a process of its own: this executable, or
+/// an external peer's program.
+fn command(column: Column, workload: &str, size: u64, java: Option<&Path>) -> Option<Command> {
+    let size = size.to_string();
+    match column {
+        Column::Rust(imp) => {
+            let mut cmd = Command::new(std::env::current_exe().ok()?);
+            cmd.args(["run", workload, imp.name(), &size]);
+            Some(cmd)
+        }
+        Column::HotSpot => {
+            let mut cmd = Command::new("java");
+            cmd.arg("-XX:+UseParallelGC").arg("-Xss64m").arg("-cp").arg(java?);
+            cmd.args(["Workloads", workload, &size]);
+            Some(cmd)
+        }
+        Column::V8 => {
+            let mut cmd = Command::new("node");
+            cmd.args(["--expose-gc", "--stack-size=8000"]).arg(peers_dir().join("workloads.js"));
+            cmd.args([workload, &size]);
+            Some(cmd)
+        }
+    }
 }
 
 fn spawn_and_wait(mut cmd: Command, timeout: Duration) -> RunResult {
@@ -395,19 +500,26 @@ fn compare(args: &[&str]) -> ExitCode {
         options.sizes.get(w.name).copied().unwrap_or(if options.quick { w.quick } else { w.size })
     };
     // results[(workload, column)] = one record per round
-    let mut results: BTreeMap<(&str, Impl), Vec<RunResult>> = BTreeMap::new();
+    let java = if options.columns.contains(&Column::HotSpot) { compile_java() } else { None };
+    let mut results: BTreeMap<(&str, Column), Vec<RunResult>> = BTreeMap::new();
     let mut failures = 0;
     for round in 0..options.rounds {
         for w in &options.workloads {
-            let mut columns: Vec<Impl> =
-                options.columns.iter().copied().filter(|c| w.impls.contains(c)).collect();
+            let mut columns: Vec<Column> =
+                options.columns.iter().copied().filter(|c| c.runs(w)).collect();
             // Interleave: each round starts the rotation one implementation later.
             if !columns.is_empty() {
                 let k = round % columns.len();
                 columns.rotate_left(k);
             }
             for column in columns {
-                let cmd = command(column, w.name, size_of(w));
+                let Some(cmd) = command(column, w.name, size_of(w), java.as_deref()) else {
+                    results
+                        .entry((w.name, column))
+                        .or_default()
+                        .push(RunResult::Failed("javac failed".into()));
+                    continue;
+                };
                 let started = Instant::now();
                 let result = spawn_and_wait(cmd, options.timeout);
                 match &result {
@@ -426,6 +538,36 @@ fn compare(args: &[&str]) -> ExitCode {
                     }
                 }
                 results.entry((w.name, column)).or_default().push(result);
+            }
+        }
+    }
+    // Every run of a workload must agree with gc-core's checksum (the Rust implementations
+    // assert theirs in-process; this catches the external programs).
+    for w in &options.workloads {
+        let reference = results.get(&(w.name, GC_CORE)).and_then(|runs| {
+            runs.iter().find_map(|r| match r {
+                RunResult::Ok(r) => r.get("checksum").cloned(),
+                RunResult::Failed(_) => None,
+            })
+        });
+        let Some(reference) = reference else { continue };
+        for ((name, column), runs) in results.iter_mut() {
+            if *name != w.name {
+                continue;
+            }
+            for run in runs.iter_mut() {
+                if let RunResult::Ok(r) = run {
+                    if r.get("checksum") != Some(&reference) {
+                        let got = r.get("checksum").cloned().unwrap_or_default();
+                        eprintln!(
+                            "{} {}: checksum {got}, gc-core's {reference}",
+                            w.name,
+                            column.name()
+                        );
+                        failures += 1;
+                        *run = RunResult::Failed(format!("checksum {got} ≠ {reference}"));
+                    }
+                }
             }
         }
     }
@@ -474,7 +616,7 @@ fn metrics(workload: &str) -> Vec<Metric> {
 
 fn render(
     options: &Options,
-    results: &BTreeMap<(&str, Impl), Vec<RunResult>>,
+    results: &BTreeMap<(&str, Column), Vec<RunResult>>,
     size_of: &dyn Fn(&Workload) -> u64,
 ) -> String {
     let mut out = String::new();
@@ -492,7 +634,7 @@ fn render(
     let columns = &options.columns;
     let _ = write!(out, "| workload | metric |");
     for c in columns {
-        let _ = write!(out, " {} |", title(*c));
+        let _ = write!(out, " {} |", c.title());
     }
     let _ = write!(out, "\n|---|---|");
     for _ in columns {
@@ -504,7 +646,7 @@ fn render(
             continue; // gc-core only: in the pause table
         }
         for (i, (title, get, show)) in metrics(w.name).into_iter().enumerate() {
-            let cell_value = |c: Impl| -> Option<f64> {
+            let cell_value = |c: Column| -> Option<f64> {
                 let runs = results.get(&(w.name, c))?;
                 median(
                     runs.iter()
@@ -515,7 +657,7 @@ fn render(
                         .collect(),
                 )
             };
-            let ours = cell_value(Impl::GcCore);
+            let ours = cell_value(GC_CORE);
             let name = if i == 0 {
                 format!("{} ({})", w.name, (w.label)(size_of(w)))
             } else {
@@ -523,7 +665,7 @@ fn render(
             };
             let _ = write!(out, "| {name} | {title} |");
             for &c in columns {
-                let applies = w.impls.contains(&c);
+                let applies = c.runs(w);
                 let failed = results.get(&(w.name, c)).and_then(|runs| {
                     runs.iter().find_map(|r| match r {
                         RunResult::Failed(why) => Some(why.clone()),
@@ -538,7 +680,7 @@ fn render(
                     }
                     None => "–".to_string(),
                     Some(v) => match ours {
-                        Some(o) if c != Impl::GcCore && o != 0.0 => {
+                        Some(o) if c != GC_CORE && o != 0.0 => {
                             format!("{} ({:.2}×)", show(v), v / o)
                         }
                         _ => show(v),
@@ -562,7 +704,7 @@ fn render(
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|");
     for w in &options.workloads {
-        let Some(runs) = results.get(&(w.name, Impl::GcCore)) else { continue };
+        let Some(runs) = results.get(&(w.name, GC_CORE)) else { continue };
         let mut ok: Vec<&Record> = runs
             .iter()
             .filter_map(|r| match r {
