@@ -160,7 +160,8 @@ impl HeapAnalysis {
     pub fn path_text(&self, object: usize) -> Option<String> {
         let a = &self.inner;
         let nodes = a.path_nodes(a.node_of(object))?;
-        let mut text = a.virtual_name(nodes[2]);
+        let mut text =
+            if nodes[1] == 1 { "arena root".to_string() } else { a.virtual_name(nodes[2]) };
         for pair in nodes[2..].windows(2) {
             let (from, to) = (pair[0], pair[1]);
             let (reference, kind) = report::reference(a, from, a.parent_edge[to] as usize);
