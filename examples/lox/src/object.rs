@@ -92,11 +92,8 @@ pub(crate) const INLINE_FIELDS: usize = 4;
 /// objects have a handful, and then reading a field touches one object, not two (an instance
 /// and its table's entries, which a moving collector may place far apart). Further fields go
 /// to a table.
-// `repr(C)` keeps the order: the class, the filter and the first fields share the object's
-// first cache line.
-//
-// The order of the fields, and of the inline slots, is also the order in which the
-// collector finds an instance's references, and so the order in which it copies the objects
+// `repr(C)` keeps the declaration order, which the derive also traces in. That order is the
+// order in which the collector finds an instance's references, and so the order in which it copies the objects
 // they lead to when it promotes them: it copies every child of an object together, then
 // continues from the child it found last. Tracing the table first and filling the inline
 // slots from the end (the first field lives in the last slot) makes that the first field's
