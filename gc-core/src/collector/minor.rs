@@ -60,8 +60,17 @@ impl YoungMarker<'_> {
     }
 
     pub(crate) fn is_marked_or_old(&self, obj: ObjPtr) -> bool {
-        // SAFETY: a young object's header is readable until the nursery is reset.
-        !self.is_young(obj) || unsafe { obj.header() } & FORWARDED != 0
+        if !self.is_young(obj) {
+            return true;
+        }
+        let (word, mask) = self.bit(obj);
+        self.marks[word] & mask != 0
+    }
+
+    #[inline(always)]
+    fn bit(&self, obj: ObjPtr) -> (usize, u64) {
+        let index = (obj.addr() - self.nursery_start) / WORD;
+        (index / 64, 1u64 << (index % 64))
     }
 
     /// The place of a slot at `addr`, translated to the container's copy if it is young.
@@ -86,24 +95,25 @@ impl YoungMarker<'_> {
             );
             self.slots.push(addr);
         }
-        // SAFETY: a young object, copied (forwarded) or not.
-        let word = unsafe { target.header() };
-        if word & FORWARDED == 0 && self.failed.is_none() {
-            self.copy(target, word);
+        let (word, mask) = self.bit(target);
+        if self.marks[word] & mask == 0 {
+            self.marks[word] |= mask;
+            self.stack.push(target);
         }
     }
 
-    /// Copies `obj` into the old generation and leaves a forwarding word.
-    fn copy(&mut self, obj: ObjPtr, word: usize) {
-        // SAFETY: `word` is the header of a live young object not yet copied.
-        let info = unsafe { type_info_of_word(word) };
+    /// Copies `obj` into the old generation and leaves a forwarding word; false if the old
+    /// generation cannot grow.
+    fn copy(&mut self, obj: ObjPtr) -> bool {
+        // SAFETY: a marked young object, not yet copied: its header is its type.
+        let info = unsafe { obj.type_info() };
         // SAFETY: as above; a slice's length word follows its header.
         let size = unsafe { obj.size_with(info) };
         let copy = match self.old.alloc(size, info.payload_offset(), info.align) {
             Ok(copy) => copy,
             Err(err) => {
                 self.failed = Some(err);
-                return;
+                return false;
             }
         };
         // SAFETY: `copy` is fresh old-generation space of `size` bytes, `obj` is `size` bytes
@@ -116,10 +126,8 @@ impl YoungMarker<'_> {
             // SAFETY: the block is ours; no other reference to its metadata is live.
             unsafe { self.old.geom.block_of(copy).meta().has_drop = true };
         }
-        let index = (obj.addr() - self.nursery_start) / WORD;
-        self.marks[index / 64] |= 1u64 << (index % 64);
         self.promoted += size;
-        self.stack.push(obj);
+        true
     }
 }
 
@@ -164,11 +172,13 @@ pub(crate) fn collect(
     let handles = &mut state.handles;
     let remembered = &state.remembered;
     let traced = DropPanics::catch_result(|| {
-        roots(&mut tracer);
-        handles.trace(&mut tracer);
+        // The roots' children go on the stack in order, to be copied first to last (see
+        // `drain`): the root's own order survives promotion.
+        in_order(&mut tracer, |tracer| roots(tracer));
+        in_order(&mut tracer, |tracer| handles.trace(tracer));
         for &obj in remembered {
             // SAFETY: remembered objects are live old or large objects.
-            unsafe { trace_object(obj, obj.type_info(), &mut tracer) };
+            in_order(&mut tracer, |tracer| unsafe { trace_object(obj, obj.type_info(), tracer) });
         }
         for &(start, end) in &overflow {
             let mut at = start;
@@ -338,11 +348,13 @@ fn for_each_marked(marks: &[u64], start: usize, mut f: impl FnMut(usize, usize))
 /// from its copy. (The caller rewinds the old generation, freeing the copies.)
 fn undo(marker: &mut YoungMarker<'_>, nursery_start: usize) {
     for_each_marked(&marker.marks, nursery_start, |_, original| {
-        // SAFETY: a copied original: its forwarding word leads to the copy, whose header is
-        // the original header.
+        // SAFETY: a marked original; if it was copied, its forwarding word leads to the copy,
+        // whose header is the original header.
         unsafe {
-            let copy = *(original as *const usize) & !FORWARDED;
-            *(original as *mut usize) = *(copy as *const usize);
+            let word = *(original as *const usize);
+            if word & FORWARDED != 0 {
+                *(original as *mut usize) = *((word & !FORWARDED) as *const usize);
+            }
         }
     });
     marker.slots.clear();
@@ -380,11 +392,27 @@ fn give_back(state: &mut HeapState, scratch: Scratch) {
     state.weak = scratch.weak;
 }
 
-/// Traces the copied objects' originals until no more are left.
+/// Runs `trace`, then reverses what it pushed, so that the first child pushed is the first
+/// taken off the stack.
+fn in_order(tracer: &mut Tracer<'_>, trace: impl FnOnce(&mut Tracer<'_>)) {
+    let Mode::Minor(marker) = &mut tracer.mode else { unreachable!() };
+    let from = marker.stack.len();
+    trace(tracer);
+    let Mode::Minor(marker) = &mut tracer.mode else { unreachable!() };
+    marker.stack[from..].reverse();
+}
+
+/// Copies and traces the marked objects until no more are left. Objects are copied when they
+/// are taken off the stack, and each object's children are pushed so that the first is taken
+/// first: the copies are laid out in depth-first preorder, children after their parent and
+/// the first child's whole subtree before the second child (the order most traversals follow).
 fn drain(tracer: &mut Tracer<'_>) {
     loop {
         let Mode::Minor(marker) = &mut tracer.mode else { unreachable!() };
         let Some(obj) = marker.stack.pop() else { break };
+        if marker.failed.is_some() || !marker.copy(obj) {
+            continue; // the collection will be undone
+        }
         // SAFETY: a copied young object: its copy holds its header, its payload is intact.
         let info = unsafe { type_info_of_word(*((obj.header() & !FORWARDED) as *const usize)) };
         // SAFETY: as above (a slice's length word is intact).
@@ -392,31 +420,9 @@ fn drain(tracer: &mut Tracer<'_>) {
         marker.container = obj.addr();
         marker.container_end = obj.addr() + size;
         // SAFETY: as above; nothing is rewritten while tracing.
-        unsafe { trace_object(obj, info, tracer) };
+        in_order(tracer, |tracer| unsafe { trace_object(obj, info, tracer) });
     }
     let Mode::Minor(marker) = &mut tracer.mode else { unreachable!() };
     marker.container = 0;
     marker.container_end = 0;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::MarkedStarts;
-
-    #[test]
-    fn marked_starts_finds_the_container_of_every_word() {
-        let starts = [0usize, 3, 63, 64, 65, 130, 200, 255];
-        let mut marks = vec![0u64; 4];
-        for &s in &starts {
-            marks[s / 64] |= 1 << (s % 64);
-        }
-        // Queries in increasing order, with gaps, as the slot walk makes them.
-        for step in [1, 2, 7, 64] {
-            let mut walk = MarkedStarts::new(&marks);
-            for word in (0..256).step_by(step) {
-                let expected = *starts.iter().rfind(|&&s| s <= word).unwrap();
-                assert_eq!(walk.last_at_or_before(word), expected, "word {word}, step {step}");
-            }
-        }
-    }
 }
