@@ -17,6 +17,7 @@ struct Node<'gc> {
 }
 
 type NodeArena = Arena<Rootable![Vec<Gc<'_, Node<'_>>>]>;
+type NodeHandle = Handle<Rootable![Node<'_>]>;
 
 struct Rng(u64);
 
@@ -46,7 +47,7 @@ fn config() -> HeapConfig {
 
 /// A random heap of `n` nodes: a few reachable from the root, some from handles, random strong
 /// and weak edges (so cycles, shared subgraphs and garbage), payloads of varied sizes.
-fn random_heap(seed: u64, n: usize) -> (NodeArena, Vec<Handle<Rootable![Node<'_>]>>) {
+fn random_heap(seed: u64, n: usize) -> (NodeArena, Vec<NodeHandle>) {
     let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let mut arena = NodeArena::new(config(), |_| Vec::new());
     let handles = arena.mutate_root(|mc, root| {

@@ -163,6 +163,7 @@ struct Vm<'gc> {
 }
 
 type VmArena = Arena<Rootable![Vm<'_>]>;
+type WindowHandle = Handle<Rootable![Window<'_>]>;
 
 fn config() -> HeapConfig {
     HeapConfig::builder()
@@ -319,7 +320,7 @@ fn closure_captures_too_much(leak: bool) -> Outcome {
 /// A forgotten handle: the embedder keeps a handle to a closed window.
 fn forgotten_handle(leak: bool) -> Outcome {
     let arena = new_vm();
-    let handle: Handle<Rootable![Window<'_>]> = arena.mutate(|mc, _| {
+    let handle: WindowHandle = arena.mutate(|mc, _| {
         let w = window(mc, 0);
         mc.watch(w, "window closed");
         mc.named_handle(w, "current window")
@@ -537,7 +538,7 @@ fn last_error_keeps_frames(leak: bool) -> Outcome {
 /// compacted (holes made by dead neighbours) before the listener is forgotten.
 fn leak_after_moves(leak: bool) -> Outcome {
     let mut arena = new_vm();
-    let handles: Vec<Handle<Rootable![Window<'_>]>> = arena.mutate(|mc, _| {
+    let handles: Vec<WindowHandle> = arena.mutate(|mc, _| {
         (0..6)
             .map(|i| {
                 let _garbage = mc.alloc_str("dead neighbour");

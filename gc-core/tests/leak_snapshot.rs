@@ -23,15 +23,17 @@ struct Key {
 
 #[derive(Trace)]
 struct World<'gc> {
+    /// Allocated between the nodes and traced first (promoted first); dropped to make holes
+    /// that compaction closes.
+    fillers: Vec<Gc<'gc, str>>,
     nodes: Vec<Gc<'gc, Node<'gc>>>,
     table: EphemeronTable<'gc, Key, Gc<'gc, Node<'gc>>>,
     keys: Vec<Gc<'gc, Key>>,
     name: Option<Gc<'gc, str>>,
-    /// Allocated between the nodes; dropped to make holes that compaction closes.
-    fillers: Vec<Gc<'gc, str>>,
 }
 
 type WorldArena = Arena<Rootable![World<'_>]>;
+type NodeHandle = Handle<Rootable![Node<'_>]>;
 
 fn config() -> HeapConfig {
     HeapConfig::builder()
@@ -47,13 +49,13 @@ fn config() -> HeapConfig {
 
 /// A heap with shared subtrees, cycles, weak references, an ephemeron table whose keys are
 /// kept by the root (values retained through their keys) and handles.
-fn world(n: usize) -> (WorldArena, Vec<Handle<Rootable![Node<'_>]>>) {
+fn world(n: usize) -> (WorldArena, Vec<NodeHandle>) {
     let mut arena = WorldArena::new(config(), |_| World {
+        fillers: Vec::new(),
         nodes: Vec::new(),
         table: EphemeronTable::new(),
         keys: Vec::new(),
         name: None,
-        fillers: Vec::new(),
     });
     let handles = arena.mutate_root(|mc, world| {
         let nodes: Vec<_> = (0..n)

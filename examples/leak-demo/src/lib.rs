@@ -171,9 +171,12 @@ pub struct Shapes<'gc> {
 /// The arena of the second heap.
 pub type ShapesArena = Arena<Rootable![Shapes<'_>]>;
 
+/// A handle to a node.
+pub type NodeHandle = Handle<Rootable![Node<'_>]>;
+
 /// A heap with shared subtrees, cycles, weak references, an ephemeron table, a large and a
 /// pinned object, and handles (returned: they must outlive the snapshot).
-pub fn shapes(n: usize) -> (ShapesArena, Vec<Handle<Rootable![Node<'_>]>>) {
+pub fn shapes(n: usize) -> (ShapesArena, Vec<NodeHandle>) {
     let config = HeapConfig::builder().leak_debug(true).build().expect("a valid configuration");
     let mut arena = ShapesArena::new(config, |_| Shapes {
         nodes: Vec::new(),

@@ -112,10 +112,19 @@ pub(crate) struct Analysis {
 
 impl Analysis {
     pub(crate) fn new(graph: HeapGraph) -> Analysis {
+        let mut analysis = Analysis::layout(graph);
+        analysis.build_csr();
+        analysis.shortest_paths();
+        analysis.dominators();
+        analysis
+    }
+
+    /// The layout and the ephemeron edges only (what a heap snapshot needs).
+    pub(crate) fn layout(graph: HeapGraph) -> Analysis {
         let (groups, handles) = layout(&graph);
         let base = 3 + groups.len() + handles.len();
         let (derived_first, derived) = ephemeron_edges(&graph, &groups, base);
-        let mut analysis = Analysis {
+        Analysis {
             graph,
             groups,
             handles,
@@ -130,11 +139,7 @@ impl Analysis {
             idom: Vec::new(),
             retained: Vec::new(),
             reached: Vec::new(),
-        };
-        analysis.build_csr();
-        analysis.shortest_paths();
-        analysis.dominators();
-        analysis
+        }
     }
 
     /// Number of retention nodes.

@@ -7,7 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::analysis::{Analysis, EdgeAt, Origin};
-use super::format::{fnv64, normalize_indices, type_name, Bytes, Site};
+use super::format::{fnv64, normalize_indices, type_name, Bytes, FastMap, Site};
 use super::growth::GrowingRoot;
 
 /// A watch as the report sees it.
@@ -229,7 +229,7 @@ impl Leak {
 
 pub(crate) fn build(analysis: &Analysis, context: Context<'_>) -> LeakReport {
     let graph = &analysis.graph;
-    let by_address: HashMap<usize, usize> =
+    let by_address: FastMap<usize, usize> =
         graph.objects.iter().enumerate().map(|(i, o)| (o.address, i)).collect();
     let watched: HashMap<usize, &WatchInfo> = context
         .watches

@@ -31,7 +31,7 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 use super::analysis::{Analysis, EdgeAt};
-use super::format::type_name;
+use super::format::{type_name, FastMap};
 use crate::debug::graph::{EdgeKind, GraphEdge};
 use crate::trace::Label;
 
@@ -79,13 +79,13 @@ pub(crate) fn node_index(node: usize) -> usize {
 }
 
 struct Strings {
-    index: HashMap<String, u32>,
+    index: FastMap<String, u32>,
     list: Vec<String>,
 }
 
 impl Strings {
     fn new() -> Strings {
-        let mut s = Strings { index: HashMap::new(), list: Vec::new() };
+        let mut s = Strings { index: FastMap::default(), list: Vec::new() };
         s.get("");
         s
     }
@@ -101,18 +101,70 @@ impl Strings {
     }
 }
 
-/// `(type, name_or_index)` of a graph edge.
-fn edge_spec(edge: &GraphEdge, strings: &mut Strings) -> (u32, u32) {
-    match edge.kind {
-        EdgeKind::Weak => (EDGE_WEAK, strings.get(&edge.path_text())),
-        EdgeKind::Ephemeron => {
-            (EDGE_WEAK, strings.get(&format!("{} (ephemeron value)", edge.path_text())))
+/// The names of edges, by kind and path: most edges share a few paths (`.next`, `[value]`),
+/// so each is formatted once.
+#[derive(Default)]
+struct EdgeNames<'g> {
+    cache: FastMap<(u8, &'g [Label]), u32>,
+}
+
+impl<'g> EdgeNames<'g> {
+    /// `(type, name_or_index)` of a graph edge.
+    fn spec(&mut self, edge: &'g GraphEdge, strings: &mut Strings) -> (u32, u32) {
+        let (kind, tag) = match edge.kind {
+            EdgeKind::Weak => (EDGE_WEAK, 0),
+            EdgeKind::Ephemeron => (EDGE_WEAK, 1),
+            EdgeKind::Strong => match edge.path.as_slice() {
+                [] => return (EDGE_INTERNAL, strings.get("(value)")),
+                [Label::Index(i)] if *i <= u32::MAX as usize => return (EDGE_ELEMENT, *i as u32),
+                _ => (EDGE_PROPERTY, 2),
+            },
+        };
+        let name = *self.cache.entry((tag, &edge.path)).or_insert_with(|| match tag {
+            1 => strings.get(&format!("{} (ephemeron value)", edge.path_text())),
+            _ => strings.get(&edge.path_text()),
+        });
+        (kind, name)
+    }
+}
+
+/// Writes unsigned numbers separated by commas, a row per line, without the formatting
+/// machinery (a snapshot is tens of millions of numbers).
+struct Rows {
+    buf: Vec<u8>,
+    first: bool,
+}
+
+impl Rows {
+    fn new() -> Rows {
+        Rows { buf: Vec::with_capacity(64), first: true }
+    }
+
+    fn row(&mut self, w: &mut dyn Write, values: &[u64]) -> io::Result<()> {
+        self.buf.clear();
+        if !self.first {
+            self.buf.push(b',');
         }
-        EdgeKind::Strong => match edge.path.as_slice() {
-            [] => (EDGE_INTERNAL, strings.get("(value)")),
-            [Label::Index(i)] if *i <= u32::MAX as usize => (EDGE_ELEMENT, *i as u32),
-            _ => (EDGE_PROPERTY, strings.get(&edge.path_text())),
-        },
+        self.first = false;
+        for (i, &v) in values.iter().enumerate() {
+            if i > 0 {
+                self.buf.push(b',');
+            }
+            let mut digits = [0u8; 20];
+            let mut n = v;
+            let mut at = digits.len();
+            loop {
+                at -= 1;
+                digits[at] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            self.buf.extend_from_slice(&digits[at..]);
+        }
+        self.buf.push(b'\n');
+        w.write_all(&self.buf)
     }
 }
 
@@ -141,25 +193,28 @@ pub(crate) fn write(analysis: &Analysis, w: &mut dyn Write) -> io::Result<()> {
 
     write!(w, "{{\"snapshot\":{{\"meta\":{META},\"node_count\":{},\"edge_count\":{edge_total},\"trace_function_count\":0,\"gc_core_scripts\":", n + 1)?;
     // Scripts: the distinct files of the allocation sites.
+    // Sites are `&'static Location`s: files are looked up by the location's address.
     let mut scripts: Vec<&'static str> = Vec::new();
-    let mut script_index: HashMap<&'static str, u32> = HashMap::new();
+    let mut by_name: HashMap<&'static str, u32> = HashMap::new();
+    let mut script_of: FastMap<usize, u32> = FastMap::default();
     for o in &graph.objects {
         if let Some(site) = o.site {
-            script_index.entry(site.file()).or_insert_with(|| {
-                scripts.push(site.file());
-                scripts.len() as u32 - 1
+            script_of.entry(site as *const _ as usize).or_insert_with(|| {
+                *by_name.entry(site.file()).or_insert_with(|| {
+                    scripts.push(site.file());
+                    scripts.len() as u32 - 1
+                })
             });
         }
     }
     serde_json::to_writer(&mut *w, &scripts)?;
     w.write_all(b"},\n\"nodes\":[")?;
 
-    // Nodes.
-    let mut sep = "";
+    // Nodes. Type names are `&'static str`s: each is stripped of its lifetimes once.
+    let mut type_names: FastMap<usize, u32> = FastMap::default();
+    let mut rows = Rows::new();
     let mut node = |w: &mut dyn Write, kind: u32, name: u32, id: u64, size: u64, edges: usize| {
-        let r = writeln!(w, "{sep}{kind},{name},{id},{size},{edges},0,0");
-        sep = ",";
-        r
+        rows.row(w, &[kind as u64, name as u64, id, size, edges as u64, 0, 0])
     };
     let root_name = strings.get("");
     node(w, NODE_TYPE_SYNTHETIC, root_name, 1, 0, edge_counts[0])?;
@@ -174,7 +229,10 @@ pub(crate) fn write(analysis: &Analysis, w: &mut dyn Write) -> io::Result<()> {
                 let object = &graph.objects[o];
                 let kind =
                     if object.type_name == "str" { NODE_TYPE_STRING } else { NODE_TYPE_OBJECT };
-                let name = strings.get(&type_name(object.type_name));
+                let key = object.type_name.as_ptr() as usize ^ (object.type_name.len() << 48);
+                let name = *type_names
+                    .entry(key)
+                    .or_insert_with(|| strings.get(&type_name(object.type_name)));
                 node(w, kind, name, object_id(analysis, o), object.size as u64, edges)?;
             }
         }
@@ -182,11 +240,10 @@ pub(crate) fn write(analysis: &Analysis, w: &mut dyn Write) -> io::Result<()> {
     w.write_all(b"],\n\"edges\":[")?;
 
     // Edges.
-    let mut sep = "";
+    let mut rows = Rows::new();
+    let mut names = EdgeNames::default();
     let mut edge = |w: &mut dyn Write, kind: u32, name: u32, to: usize| {
-        let r = writeln!(w, "{sep}{kind},{name},{}", node_index(to) * NODE_FIELDS);
-        sep = ",";
-        r
+        rows.row(w, &[kind as u64, name as u64, (node_index(to) * NODE_FIELDS) as u64])
     };
     edge(w, EDGE_ELEMENT, 1, 0)?;
     edge(w, EDGE_ELEMENT, 1, 1)?;
@@ -204,19 +261,19 @@ pub(crate) fn write(analysis: &Analysis, w: &mut dyn Write) -> io::Result<()> {
     for group in &analysis.groups {
         for &e in &group.edges {
             let ge = &graph.root_edge_list[e as usize];
-            let (kind, name) = edge_spec(ge, &mut strings);
+            let (kind, name) = names.spec(ge, &mut strings);
             edge(w, kind, name, analysis.node_of(ge.to))?;
         }
     }
     for &root in &analysis.handles {
         for ge in &graph.root_edge_list[graph.root_edges[root]..graph.root_edges[root + 1]] {
-            let (kind, name) = edge_spec(ge, &mut strings);
+            let (kind, name) = names.spec(ge, &mut strings);
             edge(w, kind, name, analysis.node_of(ge.to))?;
         }
     }
     for object in 0..graph.objects.len() {
         for ge in graph.edges(object) {
-            let (kind, name) = edge_spec(ge, &mut strings);
+            let (kind, name) = names.spec(ge, &mut strings);
             edge(w, kind, name, analysis.node_of(ge.to))?;
         }
         for d in analysis.derived_of(object) {
@@ -231,18 +288,13 @@ pub(crate) fn write(analysis: &Analysis, w: &mut dyn Write) -> io::Result<()> {
     )?;
 
     // Allocation sites.
-    let mut sep = "";
+    let mut rows = Rows::new();
     for (o, object) in graph.objects.iter().enumerate() {
         if let Some(site) = object.site {
             let index = node_index(analysis.node_of(o)) * NODE_FIELDS;
-            writeln!(
-                w,
-                "{sep}{index},{},{},{}",
-                script_index[site.file()],
-                site.line().saturating_sub(1),
-                site.column().saturating_sub(1)
-            )?;
-            sep = ",";
+            let script = script_of[&(site as *const _ as usize)];
+            let (line, column) = (site.line().saturating_sub(1), site.column().saturating_sub(1));
+            rows.row(w, &[index as u64, script as u64, line as u64, column as u64])?;
         }
     }
     w.write_all(b"],\n\"strings\":[")?;
