@@ -37,8 +37,8 @@
 //! - [`Arena::class_histogram`]: per type, live instances and bytes (`jcmd GC.class_histogram`);
 //!   [`ClassHistogram::diff`] against an earlier one.
 //! - [`Arena::write_heap_snapshot`]: the whole reachable heap in V8's `.heapsnapshot` format,
-//!   with stable object ids (two snapshots diff in DevTools' Comparison view); see the layout
-//!   in [`snapshot`](self) docs below.
+//!   with stable object ids (two snapshots diff in DevTools' Comparison view); the layout is
+//!   below.
 //! - [`Arena::heap_analysis`]: the analysis behind them all (paths, dominators, retained sizes
 //!   of every object and root), for embedders' own tools.
 //!
