@@ -30,7 +30,8 @@ use super::{trace_object, DropPanics, Mode, RootTracer};
 use crate::heap::Heap;
 use crate::identity::AddrMap;
 use crate::raw::{
-    fill, place, type_info_of_word, ObjPtr, FORWARDED, LARGE, MARKED, PINNED, REMEMBERED, WORD,
+    fill, place, prefetch, type_info_of_word, ObjPtr, FORWARDED, LARGE, MARKED, PINNED, REMEMBERED,
+    WORD,
 };
 use crate::space::block::{Block, Geometry};
 use crate::trace::Tracer;
@@ -46,8 +47,19 @@ pub(crate) struct Marker {
     container: usize,
     container_end: usize,
     container_large: bool,
+    /// Objects reached but not yet marked: their headers are being prefetched (see `mark`).
+    pending: [Option<ObjPtr>; PREFETCH_DISTANCE],
+    next_pending: usize,
     pub(crate) weak: WeakWork,
 }
+
+/// How many objects are in flight between being reached and being marked. A depth-first
+/// trace reads a child's header right after the parent's: with nothing in between, every
+/// far child is a cache miss the marker waits for (60% of marking time on an 8-million-node
+/// tree). Delaying the mark by this many objects, with a prefetch when reached, overlaps the
+/// misses (Cher, Hosking and Vijaykumar, "Software prefetching for mark-sweep garbage
+/// collection", ASPLOS 2004).
+const PREFETCH_DISTANCE: usize = 32;
 
 impl Marker {
     /// Records a strong slot for the update phase, then marks its target.
@@ -67,7 +79,30 @@ impl Marker {
         } else {
             self.slots.push(addr);
         }
-        self.mark(*slot)
+        self.reach(*slot)
+    }
+
+    /// Queues `obj` to be marked once its header has (probably) arrived in the cache.
+    #[inline(always)]
+    fn reach(&mut self, obj: ObjPtr) {
+        prefetch(obj.addr());
+        let slot = &mut self.pending[self.next_pending];
+        self.next_pending = (self.next_pending + 1) % PREFETCH_DISTANCE;
+        if let Some(earlier) = slot.replace(obj) {
+            self.mark(earlier);
+        }
+    }
+
+    /// Marks every object still queued; returns whether there were any.
+    fn flush_pending(&mut self) -> bool {
+        let mut any = false;
+        for i in 0..PREFETCH_DISTANCE {
+            if let Some(obj) = self.pending[i].take() {
+                self.mark(obj);
+                any = true;
+            }
+        }
+        any
     }
 
     #[inline(always)]
@@ -103,7 +138,12 @@ impl Marker {
 fn drain_marks(tracer: &mut Tracer<'_>) {
     loop {
         let Mode::Mark(marker) = &mut tracer.mode else { unreachable!() };
-        let Some(obj) = marker.stack.pop() else { break };
+        let Some(obj) = marker.stack.pop() else {
+            if marker.flush_pending() {
+                continue;
+            }
+            break;
+        };
         // SAFETY: a marked, live object; the collector owns the heap.
         let (info, large) = unsafe { (obj.type_info(), obj.header() & LARGE != 0) };
         // SAFETY: as above.
@@ -160,6 +200,8 @@ pub(crate) fn collect(
         container: 0,
         container_end: 0,
         container_large: false,
+        pending: [None; PREFETCH_DISTANCE],
+        next_pending: 0,
         weak: take(&mut state.weak),
     }));
     let traced = DropPanics::catch_result(|| {
@@ -182,6 +224,7 @@ pub(crate) fn collect(
             unsafe { large.obj.set_header(large.obj.header() & !MARKED) };
         }
         marker.stack.clear();
+        marker.pending = [None; PREFETCH_DISTANCE];
         marker.slots.clear();
         marker.weak.clear();
         state.stack = marker.stack;

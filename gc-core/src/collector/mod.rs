@@ -36,6 +36,9 @@ pub enum CollectionKind {
 /// What a tracer does with each pointer it is shown. Collections trace only in their first
 /// phase, where nothing moves: they mark and record the slots, and rewrite them later without
 /// calling any `Trace` impl again.
+// One `Mode` lives per collection, on the stack; boxing the marker would put an indirection
+// on every pointer visited.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Mode<'a> {
     /// Mark live nursery objects; record the slots that point to them.
     Minor(minor::YoungMarker<'a>),

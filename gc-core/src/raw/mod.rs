@@ -22,3 +22,18 @@ mod type_info;
 pub(crate) use header::*;
 pub(crate) use type_info::*;
 pub use type_info::{GcObject, TypeInfo};
+
+/// Asks the CPU to start loading the cache line at `addr` (a hint: never faults, whatever the
+/// address).
+#[inline(always)]
+pub(crate) fn prefetch(addr: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: a prefetch is a hint; it does not access memory architecturally, so any
+        // address is allowed (SSE, which has it, is part of the x86-64 baseline).
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(addr as *const i8) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = addr;
+}
