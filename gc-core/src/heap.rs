@@ -439,6 +439,8 @@ impl Drop for Heap {
     /// (dead old objects are dropped only by full collections, which then compact them away).
     /// The spaces unmap their memory afterwards, as the fields drop.
     fn drop(&mut self) {
+        #[cfg(feature = "leak-debug")]
+        crate::debug::leak::forget_growth(self.id);
         let mut panics = crate::collector::DropPanics::default();
         self.drop_all_objects(&mut panics);
         if !std::thread::panicking() {

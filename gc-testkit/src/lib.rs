@@ -22,6 +22,9 @@
 //!   exactly when its key was not dropped; a finalization token is delivered exactly once, for
 //!   exactly the registrations of dropped objects; identity hashes never change.
 
+#[cfg(feature = "leak-debug")]
+pub mod leak;
+
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;

@@ -104,8 +104,7 @@ pub(crate) fn record(heap: u64, samples: Vec<Sample>, keep: usize) {
     }
 }
 
-/// Forgets a heap's history.
-#[allow(dead_code)]
+/// Forgets a heap's history (when the heap is dropped).
 pub(crate) fn forget(heap: u64) {
     HISTORY.lock().unwrap_or_else(|e| e.into_inner()).remove(&heap);
 }
@@ -139,4 +138,22 @@ pub(crate) fn growing(heap: u64, k: usize) -> Vec<GrowingRoot> {
     }
     out.sort_by(|a, b| b.growth.cmp(&a.growth).then(a.label.cmp(&b.label)));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Arena, HeapConfig, Rootable};
+
+    /// The history is process-wide: a dropped arena's must go with it, or a process that
+    /// creates many arenas (a fuzzer, a server with one per request) grows without bound.
+    #[test]
+    fn a_dropped_heap_forgets_its_history() {
+        let config = HeapConfig::builder().leak_debug(true).build().unwrap();
+        let mut arena = Arena::<Rootable![Vec<u64>]>::new(config, |_| vec![1, 2, 3]);
+        arena.collect_full();
+        let id = arena.heap.id;
+        assert!(super::HISTORY.lock().unwrap().contains_key(&id));
+        drop(arena);
+        assert!(!super::HISTORY.lock().unwrap().contains_key(&id));
+    }
 }

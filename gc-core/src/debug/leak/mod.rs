@@ -73,6 +73,7 @@
 mod analysis;
 mod format;
 mod growth;
+pub(crate) use growth::forget as forget_growth;
 mod histogram;
 mod report;
 mod snapshot;
