@@ -40,11 +40,20 @@ pub struct Config {
     /// Stop with [`Outcome::LimitExceeded`] when the heap holds more than this many bytes at
     /// a safepoint (for fuzzing).
     pub max_heap_bytes: Option<usize>,
+    /// Leak-debug mode: every object records its allocation site and birth, and
+    /// `expectCollected(value)` watches an object (see [`Lox::leak_report`]).
+    pub leak_debug: bool,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { stress: false, fuel: 4096, max_slices: None, max_heap_bytes: None }
+        Config {
+            stress: false,
+            fuel: 4096,
+            max_slices: None,
+            max_heap_bytes: None,
+            leak_debug: false,
+        }
     }
 }
 
@@ -65,6 +74,7 @@ impl Config {
             .growth_factor(1.5)
             .stress(self.stress)
             .verify(self.stress)
+            .leak_debug(self.leak_debug)
             .build()
             .expect("a valid heap configuration")
     }
@@ -165,6 +175,17 @@ impl Lox {
     /// Runs a full collection.
     pub fn collect_full(&mut self) {
         self.arena.collect_full();
+    }
+
+    /// Leak-debug mode (`Config::leak_debug`): collects fully until every watch has had its
+    /// chance to die, then explains what keeps each object the program passed to
+    /// `expectCollected` alive, and which roots grew at each of the last full collections.
+    /// Also the live objects by type. Empty when the mode is off.
+    pub fn leak_report(&mut self) -> (gc_core::LeakReport, gc_core::ClassHistogram) {
+        for _ in 0..=self.config.heap_config().leak_watch_collections() {
+            self.arena.collect_full();
+        }
+        (self.arena.leak_report(), self.arena.class_histogram())
     }
 
     /// The number of interned strings.

@@ -1,26 +1,30 @@
-//! `lox [--gc-stats] [--gc-stress] [FILE]`: runs a script, or a REPL without one.
+//! `lox [--gc-stats] [--gc-stress] [--leak-report] [FILE]`: runs a script, or a REPL without
+//! one.
 
 use std::io::{self, BufRead, BufWriter, Write};
 use std::process::ExitCode;
 
 use lox::{Config, Lox, Outcome};
 
-const USAGE: &str = "Usage: lox [--gc-stats] [--gc-stress] [path]";
+const USAGE: &str = "Usage: lox [--gc-stats] [--gc-stress] [--leak-report] [path]";
 
 fn main() -> ExitCode {
     let mut config = Config::default();
     let mut gc_stats = false;
+    let mut leak_report = false;
     let mut path = None;
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--gc-stats" => gc_stats = true,
             "--gc-stress" => config = Config { max_slices: None, ..Config::stress() },
+            "--leak-report" => leak_report = true,
             flag if flag.starts_with("--") => return usage(),
             _ if path.is_some() => return usage(),
             _ => path = Some(arg),
         }
     }
 
+    config.leak_debug = leak_report;
     let mut lox = Lox::new(&config);
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
@@ -33,6 +37,11 @@ fn main() -> ExitCode {
     drop(out);
     if gc_stats {
         print_stats(&mut lox, &mut err);
+    }
+    if leak_report {
+        let (report, histogram) = lox.leak_report();
+        let _ =
+            writeln!(err, "-- leak report --\n{report}\n-- live objects by type --\n{histogram}");
     }
     ExitCode::from(code)
 }

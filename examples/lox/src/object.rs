@@ -48,7 +48,7 @@ pub(crate) struct Function<'gc> {
 }
 
 /// A native function. Like the reference's, natives do not check their argument count.
-pub(crate) type NativeFn = for<'gc> fn(&[Value<'gc>]) -> Value<'gc>;
+pub(crate) type NativeFn = for<'gc> fn(&Mutation<'gc>, &[Value<'gc>]) -> Value<'gc>;
 
 #[derive(Trace)]
 pub(crate) struct Native {

@@ -543,7 +543,7 @@ impl<'gc> Vm<'gc> {
             }
             Value::Native(native) => {
                 let args = self.stack.len() - count;
-                let result = (native.function)(&self.stack[args..]);
+                let result = (native.function)(mc, &self.stack[args..]);
                 self.stack.truncate(args - 1);
                 self.push(result);
                 Ok(())

@@ -138,3 +138,33 @@ fn gc_stress_runs_the_same_program() {
         .expect("a count of minor collections");
     assert!(minor > 100, "stress mode collects at every safepoint: {stderr}");
 }
+
+/// A listener leak in Lox: the window the program expects to be collected is kept by the
+/// closure it registered on a global bus, and `--leak-report` shows that path; the window
+/// that nothing holds is reported collected.
+#[test]
+fn leak_report_explains_a_listener_leak() {
+    let source = "class Node { init(listener, next) { this.listener = listener; this.next = next; } }\n\
+                  class Bus { init() { this.listeners = nil; } add(l) { this.listeners = Node(l, this.listeners); } }\n\
+                  var bus = Bus();\n\
+                  class Window { init(title) { this.title = title; } }\n\
+                  fun open(title) { var w = Window(title); fun onMessage() { print w.title; } bus.add(onMessage); return w; }\n\
+                  var w = open(\"about\");\nexpectCollected(w, \"window closed\");\nw = nil;\n\
+                  var free = Window(\"free\");\nexpectCollected(free, \"never registered\");\nfree = nil;\n\
+                  print \"done\";\n";
+    let path = script("leak.lox", source);
+    let plain = lox(&[path.to_str().unwrap()], "");
+    assert_eq!(text(&plain.stdout), "done\n");
+    assert_eq!(text(&plain.stderr), "", "expectCollected does nothing without the flag");
+    let out = lox(&["--leak-report", path.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stdout), "done\n", "the report goes to stderr only");
+    let report = text(&out.stderr);
+    assert!(report.contains("1 retained object"), "{report}");
+    assert!(report.contains("1 collected as expected"), "{report}");
+    assert!(report.contains("\"expectCollected: window closed\""), "{report}");
+    for step in ["arena root.globals", "lox::object::Closure.upvalues", "lox::object::Upvalue"] {
+        assert!(report.contains(step), "the path passes through {step}: {report}");
+    }
+    assert!(report.contains("live objects by type"), "{report}");
+}
