@@ -168,16 +168,30 @@ where
     /// Runs the collection that is due, if any, and says which. Call it between `mutate`
     /// slices: it is the arena's safepoint. In stress mode every call collects, alternating
     /// minor and full collections.
+    ///
+    /// A full collection started here keeps the blocks it empties resident, up to the room the
+    /// old generation has to grow before the next full collection is due (growth factor ×
+    /// live): promotion reuses them instead of faulting in fresh pages. [`collect_full`]
+    /// gives every empty block back.
+    ///
+    /// [`collect_full`]: Arena::collect_full
     pub fn collect_if_due(&mut self) -> Option<CollectionKind> {
         let kind = collector::due(&mut self.heap)?;
-        self.collect(kind);
+        self.run_collection(kind, true);
         Some(kind)
     }
 
-    /// Runs a collection of the given kind.
+    /// Runs a collection of the given kind. An explicit full collection gives every block it
+    /// empties back (a pacing-triggered one keeps some resident for the heap to grow back
+    /// into: see [`collect_if_due`](Arena::collect_if_due)).
     pub fn collect(&mut self, kind: CollectionKind) {
+        self.run_collection(kind, false)
+    }
+
+    fn run_collection(&mut self, kind: CollectionKind, automatic: bool) {
         let root = &mut *self.root;
-        collector::collect(&mut self.heap, &mut |t: &mut Tracer<'_>| trace_root(root, t), kind);
+        let roots = &mut |t: &mut Tracer<'_>| trace_root(root, t);
+        collector::collect(&mut self.heap, roots, kind, automatic);
         #[cfg(feature = "leak-debug")]
         if kind == CollectionKind::Full && self.heap.leak_debug {
             self.after_full_collection_for_leaks();
@@ -241,6 +255,7 @@ where
         stats.bytes_allocated += stats.nursery_used as u64;
         stats.old_used = state.old.used_bytes();
         stats.old_blocks = state.old.blocks.len();
+        stats.old_spare_blocks = state.old.spare_blocks();
         stats.large_objects = state.los.objects.len();
         stats.large_bytes = state.los.bytes;
         stats.committed =

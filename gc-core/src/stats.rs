@@ -50,6 +50,9 @@ pub struct Stats {
     pub old_used: usize,
     /// Blocks holding objects in the old generation.
     pub old_blocks: usize,
+    /// Empty blocks the old generation keeps resident for its next promotions (an automatic
+    /// full collection keeps up to the old generation's headroom; an explicit one none).
+    pub old_spare_blocks: usize,
     /// Objects in the large-object space, and their bytes.
     pub large_objects: usize,
     /// Bytes of the large-object space.
@@ -91,10 +94,11 @@ impl fmt::Display for Stats {
         )?;
         writeln!(
             f,
-            "nursery used {:.2} MiB; old gen {:.2} MiB in {} blocks; large {:.2} MiB in {} objects",
+            "nursery used {:.2} MiB; old gen {:.2} MiB in {} blocks ({} spare); large {:.2} MiB in {} objects",
             mib(self.nursery_used),
             mib(self.old_used),
             self.old_blocks,
+            self.old_spare_blocks,
             mib(self.large_bytes),
             self.large_objects
         )?;

@@ -504,3 +504,47 @@ fn slots_are_rewritten_in_their_own_copy() {
     }
     arena.collect_full();
 }
+
+/// A full collection the pacing started keeps the blocks it emptied resident, up to the room
+/// the old generation has to grow before the next one (promotion reuses them instead of
+/// faulting in fresh pages); an explicit `collect_full` gives every empty block back. Either
+/// way the heap is the same: only the spare blocks differ.
+#[test]
+fn automatic_full_collections_keep_spare_blocks_and_explicit_ones_return_them() {
+    type Table = Rootable![Vec<Gc<'_, [u8]>>];
+    let config = HeapConfig::builder()
+        .verify(true)
+        .nursery_size(64 * 1024)
+        .block_size(16 * 1024)
+        .large_object_threshold(2 * 1024)
+        .min_full_heap(512 * 1024)
+        .build()
+        .unwrap();
+    let mut arena = Arena::<Table>::new(config, |_| Vec::new());
+    // Churn: a table of 2,000 byte objects, each replaced many times, so that the old
+    // generation fills with garbage and automatic full collections compact it.
+    arena.mutate_root(|mc, table| {
+        table.extend((0..2000).map(|i| mc.alloc_slice_copy(&[i as u8; 100])));
+    });
+    let (mut automatic_fulls, mut kept_spares) = (0, false);
+    for round in 0..40_000usize {
+        arena.mutate_root(|mc, table| {
+            let i = round * 7919 % table.len();
+            table[i] = mc.alloc_slice_copy(&[round as u8; 100]);
+        });
+        if arena.collect_if_due() == Some(CollectionKind::Full) {
+            automatic_fulls += 1;
+            kept_spares |= arena.stats().old_spare_blocks > 0;
+        }
+    }
+    assert!(automatic_fulls >= 2, "the churn triggers full collections ({automatic_fulls})");
+    assert!(kept_spares, "an automatic full collection kept empty blocks resident");
+    arena.collect_full();
+    let stats = arena.stats();
+    assert_eq!(stats.old_spare_blocks, 0, "an explicit full collection returns every empty block");
+    assert_eq!(stats.committed, stats.heap_size, "nothing resident beyond the heap: {stats}");
+    arena.mutate(|_, table| {
+        assert_eq!(table.len(), 2000);
+        assert!(table.iter().all(|bytes| bytes.len() == 100));
+    });
+}

@@ -205,8 +205,16 @@ pub(crate) struct Pacing {
     slice_estimate: usize,
 }
 
-/// Runs a collection of `kind`.
-pub(crate) fn collect(heap: &mut Heap, roots: RootTracer<'_>, kind: CollectionKind) {
+/// Runs a collection of `kind`. `automatic`: the pacing asked for it (`collect_if_due`), so
+/// the old generation will grow back to its threshold before the next full collection, and
+/// the blocks a full collection empties stay resident for it, up to that headroom; an
+/// explicit full collection gives every empty block back.
+pub(crate) fn collect(
+    heap: &mut Heap,
+    roots: RootTracer<'_>,
+    kind: CollectionKind,
+    automatic: bool,
+) {
     let verify = heap.state.get_mut().config.verify;
     if verify {
         verify::check_or_panic(heap, roots, Phase::BeforeCollection);
@@ -219,7 +227,11 @@ pub(crate) fn collect(heap: &mut Heap, roots: RootTracer<'_>, kind: CollectionKi
     // collection (a full collection's minor part may have completed).
     let minor = minor::collect(heap, roots, &mut panics);
     let outcome = match (&minor, kind) {
-        (Ok(_), CollectionKind::Full) => Some(full::collect(heap, roots, &mut panics)),
+        (Ok(_), CollectionKind::Full) => {
+            // Keep what compaction empties, for now: trimmed below to the new headroom.
+            heap.state.get_mut().old.set_spare_budget(if automatic { usize::MAX } else { 0 });
+            Some(full::collect(heap, roots, &mut panics))
+        }
         _ => None,
     };
     let pause = start.elapsed();
@@ -243,6 +255,14 @@ pub(crate) fn collect(heap: &mut Heap, roots: RootTracer<'_>, kind: CollectionKi
             stats.fragmentation = outcome.fragmentation_after;
             let grown = (outcome.live as f64 * state.config.growth_factor) as usize;
             state.full_threshold = grown.max(state.config.min_full_heap);
+        }
+        if kind == CollectionKind::Full {
+            let mut headroom = state.full_threshold.saturating_sub(state.old.used_bytes());
+            if let Some(limit) = state.config.max_heap {
+                let size = state.heap_size(heap.nursery.committed());
+                headroom = headroom.min(limit.saturating_sub(size));
+            }
+            state.old.set_spare_budget(if automatic { headroom } else { 0 });
         }
     }
     log(kind, pause, before, after, heap);

@@ -149,13 +149,30 @@ impl Block {
         let words = unsafe {
             std::slice::from_raw_parts((self.0 + BITMAP_OFFSET) as *const u64, geom.bitmap_words)
         };
+        // The objects are visited in address order, but far apart (hundreds of bytes in a
+        // typical heap): each header is a cache miss the hardware prefetcher does not
+        // predict. The bitmap tells where the next ones are: their headers are prefetched
+        // `AHEAD` objects before `f` reads them.
+        const AHEAD: usize = 8;
+        let mut ring = [0usize; AHEAD];
+        let mut seen = 0usize;
         for (index, &word) in words.iter().enumerate() {
             let mut rest = word;
             while rest != 0 {
                 let bit = index * 64 + rest.trailing_zeros() as usize;
-                f(self.addr_of_bit(bit));
+                let addr = self.addr_of_bit(bit);
+                crate::raw::prefetch(addr);
+                let slot = &mut ring[seen % AHEAD];
+                if seen >= AHEAD {
+                    f(*slot);
+                }
+                *slot = addr;
+                seen += 1;
                 rest &= rest - 1;
             }
+        }
+        for i in seen.saturating_sub(AHEAD)..seen {
+            f(ring[i % AHEAD]);
         }
     }
 
