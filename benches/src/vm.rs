@@ -4,7 +4,7 @@
 //! with `collect_if_due` between slices, the API's safepoint (a VM's fuel). Each operation
 //! allocates a temporary (a boxed pair of floats, sometimes a small array) that dies at once;
 //! some read a random record (pointer chasing through the old generation); one in 32 replaces a
-//! random record with a new one (an old-to-young store, so a barrier and a remembered chunk;
+//! random record with a new one (an old-to-young store through `Gc::write_at`, so a dirty card of its chunk;
 //! the old record becomes garbage, so the old generation grows and full collections come
 //! round); one in 256 links two records (an old-to-old store).
 //!
@@ -97,7 +97,7 @@ pub fn run_with(live_mib: u64, slices: u64, config: HeapConfig) -> Outcome {
                     0..=7 => {
                         let new = record(mc, next_key);
                         next_key += 1;
-                        Gc::write(mc, chunk).at(i).set(Some(new));
+                        Gc::write_at(mc, chunk, i).set(Some(new));
                     }
                     // One in 256: link two records.
                     8 => {

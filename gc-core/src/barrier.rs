@@ -18,7 +18,8 @@ impl<T: ?Sized> Write<T> {
     ///
     /// # Safety
     /// 1. If `value` is (inside) a managed object, `Gc::write` was called on that object in the
-    ///    current `mutate` call.
+    ///    current `mutate` call, or `value` is (inside) element `i` of a managed slice and
+    ///    `Gc::write_at` was called on that slice and `i`.
     /// 2. The returned reference does not outlive that `mutate` call.
     #[inline(always)]
     pub unsafe fn assume(value: &T) -> &Write<T> {

@@ -114,6 +114,40 @@ impl<'gc, T: ?Sized + GcObject + 'gc> Gc<'gc, T> {
     }
 }
 
+impl<'gc, T: Trace + 'gc> Gc<'gc, [T]> {
+    /// Write access to one element of a slice, after the write barrier for that element.
+    /// Panics if `index` is out of bounds.
+    ///
+    /// [`Gc::write`] remembers a whole old object, so the next minor collection rescans all
+    /// of it; for a large array written here and there (a VM's global table, a big `Vec`-like
+    /// buffer) that is a scan of every slot after a single store. `write_at` marks only the
+    /// *card* of the element (the elements in 64 bytes: a cache line): the next minor collection
+    /// scans the dirty cards only. Small slices are remembered whole either way.
+    ///
+    /// ```
+    /// use gc_core::{Arena, Gc, HeapConfig, Lock, Rootable};
+    ///
+    /// type Table<'gc> = Gc<'gc, [Lock<Option<Gc<'gc, str>>>]>;
+    /// let mut arena = Arena::<Rootable![Table<'_>]>::new(HeapConfig::default(), |mc| {
+    ///     mc.alloc_slice_fill_with(10_000, |_| Lock::new(None))
+    /// });
+    /// arena.collect_minor(); // the table is old now
+    /// arena.mutate(|mc, table| {
+    ///     Gc::write_at(mc, *table, 1234).set(Some(mc.alloc_str("young")));
+    /// });
+    /// arena.collect_minor(); // scans one card of the table, not 10,000 slots
+    /// arena.mutate(|_, table| assert_eq!(&*table[1234].get().unwrap(), "young"));
+    /// ```
+    #[inline(always)]
+    pub fn write_at(mc: &Mutation<'gc>, this: Self, index: usize) -> &'gc Write<T> {
+        let element = &Gc::as_ref(this)[index];
+        mc.write_barrier_at(this.ptr, index);
+        // SAFETY: the barrier has just run for the element's card (or the whole object), and
+        // `'gc` ends before the next collection, which is when the barrier must run again.
+        unsafe { Write::assume(element) }
+    }
+}
+
 impl<'gc, T: ?Sized + GcObject + 'gc> Deref for Gc<'gc, T> {
     type Target = T;
 

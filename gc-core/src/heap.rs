@@ -35,6 +35,10 @@ pub(crate) struct HeapState {
     pub(crate) los: LargeObjectSpace,
     /// Old and large objects written since the last collection (their `REMEMBERED` bit set).
     pub(crate) remembered: Vec<ObjPtr>,
+    /// Card-marked slices: old slices written through `Gc::write_at` since the last minor
+    /// collection, by address, with their dirty cards (see [`crate::collector::cards`]). An
+    /// object that is also `REMEMBERED` is scanned whole instead.
+    pub(crate) cards: crate::identity::AddrMap<Vec<u64>>,
     pub(crate) handles: HandleTable,
     pub(crate) stats: Stats,
     /// Bytes allocated outside the nursery since the last collection.
@@ -95,6 +99,7 @@ impl Heap {
                 old,
                 los: LargeObjectSpace::default(),
                 remembered: Vec::new(),
+                cards: Default::default(),
                 handles: HandleTable::default(),
                 stats: Stats::default(),
                 debt: 0,
@@ -261,6 +266,34 @@ impl Heap {
                 self.remember(obj, word);
             }
         }
+    }
+
+    /// The write barrier for element `index` of the slice `obj`: a large old slice has only
+    /// the card of that element marked, so the next minor collection scans that card, not the
+    /// whole slice; anything else is remembered whole, as by `write_barrier`.
+    #[inline(always)]
+    pub(crate) fn write_barrier_at(&self, obj: ObjPtr, index: usize) {
+        if !self.nursery.contains(obj.addr()) {
+            // SAFETY: `obj` is a live object (it comes from a `Gc`).
+            let word = unsafe { obj.header() };
+            if word & REMEMBERED == 0 {
+                self.remember_card(obj, word, index);
+            }
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn remember_card(&self, obj: ObjPtr, word: usize, index: usize) {
+        // SAFETY: a live slice object, not forwarded (the mutator runs).
+        let (info, len) = unsafe { (crate::raw::type_info_of_word(word), obj.slice_len()) };
+        let Some(cards) = crate::collector::cards::count(info, len) else {
+            return self.remember(obj, word);
+        };
+        let mut state = self.state.borrow_mut();
+        let bits = state.cards.entry(obj.addr()).or_insert_with(|| vec![0; cards.div_ceil(64)]);
+        let card = crate::collector::cards::of_element(info, index);
+        bits[card / 64] |= 1 << (card % 64);
     }
 
     /// The identity of `obj` (see [`crate::identity`]), assigned now if `assign` and it has

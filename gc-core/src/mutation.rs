@@ -312,4 +312,10 @@ impl<'gc> Mutation<'gc> {
     pub(crate) fn write_barrier(&self, obj: ObjPtr) {
         self.heap.write_barrier(obj)
     }
+
+    /// Runs the write barrier for element `index` of the slice `obj` (see [`Gc::write_at`]).
+    #[inline(always)]
+    pub(crate) fn write_barrier_at(&self, obj: ObjPtr, index: usize) {
+        self.heap.write_barrier_at(obj, index)
+    }
 }

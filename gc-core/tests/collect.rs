@@ -548,3 +548,104 @@ fn automatic_full_collections_keep_spare_blocks_and_explicit_ones_return_them() 
         assert!(table.iter().all(|bytes| bytes.len() == 100));
     });
 }
+
+thread_local! {
+    static TRACED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// A slot that counts how often the collector traces it.
+struct Counted<'gc>(Lock<Option<Gc<'gc, u64>>>);
+
+// SAFETY: traces its one `Gc` field.
+unsafe impl<'gc> Trace for Counted<'gc> {
+    const NEEDS_TRACE: bool = true;
+    fn trace(&mut self, tracer: &mut gc_core::Tracer<'_>) {
+        TRACED.with(|t| t.set(t.get() + 1));
+        self.0.trace(tracer)
+    }
+}
+
+type Slots<'gc> = Gc<'gc, [Counted<'gc>]>;
+
+/// `Gc::write_at` on an old slice marks one card: the minor collection traces the elements of
+/// that card (64 bytes: 8 slots) and finds the young object stored there, where `Gc::write`
+/// makes it trace all 10,000 slots. In a block and in the large-object space alike.
+#[test]
+fn write_at_makes_minor_collections_scan_only_the_dirty_cards() {
+    for threshold in [256 * 1024, 2 * 1024] {
+        let config = HeapConfig::builder()
+            .verify(true)
+            .block_size(1024 * 1024)
+            .large_object_threshold(threshold)
+            .build()
+            .unwrap();
+        let mut arena = Arena::<Rootable![Slots<'_>]>::new(config, |mc| {
+            mc.alloc_slice_fill_with(10_000, |_| Counted(Lock::new(None)))
+        });
+        arena.collect_minor();
+        let traced_by = |arena: &mut Arena<Rootable![Slots<'_>]>, whole: bool| {
+            arena.mutate(|mc, slots| {
+                let young = Gc::new(mc, 1234u64);
+                let w = if whole {
+                    Gc::write(mc, *slots).at(1234)
+                } else {
+                    Gc::write_at(mc, *slots, 1234)
+                };
+                field!(w, Counted, 0).set(Some(young));
+                // The other end of the slice: another card.
+                field!(Gc::write_at(mc, *slots, 9_999), Counted, 0).set(Some(Gc::new(mc, 9_999)));
+            });
+            TRACED.with(|t| t.set(0));
+            arena.collect_minor();
+            let traced = TRACED.with(|t| t.get());
+            arena.mutate(|_, slots| {
+                assert_eq!(*slots[1234].0.get().unwrap(), 1234);
+                assert_eq!(*slots[9_999].0.get().unwrap(), 9_999);
+            });
+            traced
+        };
+        // The verifier traces every slot too; what is left is the collection's own share.
+        let verify_only = {
+            TRACED.with(|t| t.set(0));
+            arena.verify().unwrap();
+            TRACED.with(|t| t.get())
+        };
+        let carded = traced_by(&mut arena, false) - 2 * verify_only;
+        let whole = traced_by(&mut arena, true) - 2 * verify_only;
+        assert_eq!(carded, 8 + 8, "two cards of 8 slots");
+        assert_eq!(whole, 10_000, "remembered whole, the slice is scanned whole");
+        arena.collect_full();
+        arena.mutate(|_, slots| assert_eq!(*slots[9_999].0.get().unwrap(), 9_999));
+    }
+}
+
+/// The verifier knows the cards: a young pointer stored (bypassing the barrier) into an element
+/// outside the dirty cards of a card-marked slice is reported.
+#[test]
+fn a_store_outside_the_dirty_cards_is_reported_by_the_verifier() {
+    let mut arena = Arena::<Rootable![Slots<'_>]>::new(HeapConfig::default(), |mc| {
+        mc.alloc_slice_fill_with(10_000, |_| Counted(Lock::new(None)))
+    });
+    arena.collect_minor();
+    arena.mutate(|mc, slots| {
+        field!(Gc::write_at(mc, *slots, 10), Counted, 0).set(Some(Gc::new(mc, 10)));
+    });
+    arena.verify().expect("a store through the card's barrier is covered");
+    arena.mutate(|mc, slots| {
+        let young = Gc::new(mc, 5000);
+        // SAFETY: not safe: the injected bug (card 0 is dirty, element 5000's card is not).
+        let w = unsafe { gc_core::Write::assume(&slots[5000]) };
+        field!(w, Counted, 0).set(Some(young));
+    });
+    let err = arena.verify().expect_err("the unbarriered store is found");
+    assert!(err.to_string().contains("[5000]"), "{err}");
+    assert!(err.to_string().contains("was not remembered"), "{err}");
+    // Repair it through the barrier, and the heap is consistent again.
+    arena.mutate(|mc, slots| {
+        let w = Gc::write_at(mc, *slots, 5000);
+        field!(w, Counted, 0).set(w.0.get());
+    });
+    arena.verify().unwrap();
+    arena.collect_minor();
+    arena.mutate(|_, slots| assert_eq!(*slots[5000].0.get().unwrap(), 5000));
+}

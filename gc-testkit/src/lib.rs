@@ -386,8 +386,12 @@ fn step_op(
                 if fault == Some(Fault::UnbarrieredLink) {
                     // SAFETY: not safe at all: this is the injected bug.
                     unsafe { gc_core::Write::assume(&source.edges[slot]) }.set(Some(target));
-                } else {
+                } else if slot % 3 == 0 {
+                    // The whole-object barrier...
                     Gc::write(mc, source.edges).at(slot).set(Some(target));
+                } else {
+                    // ...and the card-marking one (large objects' edges are card-marked).
+                    Gc::write_at(mc, source.edges, slot).set(Some(target));
                 }
                 Ok(())
             })
@@ -399,7 +403,7 @@ fn step_op(
             edges[slot] = None;
             arena.mutate(|mc, root| {
                 let objs = heap_objects(mc, root, handles)?;
-                Gc::write(mc, objs[&from].edges).at(slot).set(None);
+                Gc::write_at(mc, objs[&from].edges, slot).set(None);
                 Ok(())
             })
         }

@@ -181,7 +181,9 @@ pub(crate) fn collect(
     panics: &mut DropPanics,
 ) -> Result<FullOutcome, Box<dyn std::any::Any + Send>> {
     let state = heap.state.get_mut();
-    debug_assert!(heap.nursery.used() == 0 && state.remembered.is_empty());
+    debug_assert!(
+        heap.nursery.used() == 0 && state.remembered.is_empty() && state.cards.is_empty()
+    );
     let geom = state.old.geom;
     state.pins.release_dropped();
 

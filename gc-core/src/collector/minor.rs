@@ -23,7 +23,7 @@
 use std::io;
 
 use super::weak::{self, MinorLiveness, Place, WeakWork};
-use super::{trace_object, DropPanics, Mode, RootTracer};
+use super::{cards, trace_object, DropPanics, Mode, RootTracer};
 use crate::heap::{Heap, HeapState};
 use crate::raw::{copy_object, type_info_of_word, ObjPtr, FORWARDED, REMEMBERED, WORD};
 use crate::space::old_gen::OldGen;
@@ -171,6 +171,7 @@ pub(crate) fn collect(
     }));
     let handles = &mut state.handles;
     let remembered = &state.remembered;
+    let cards = &state.cards;
     let traced = DropPanics::catch_result(|| {
         // The roots' children go on the stack in order, to be copied first to last (see
         // `drain`): the root's own order survives promotion.
@@ -179,6 +180,19 @@ pub(crate) fn collect(
         for &obj in remembered {
             // SAFETY: remembered objects are live old or large objects.
             in_order(&mut tracer, |tracer| unsafe { trace_object(obj, obj.type_info(), tracer) });
+        }
+        for (&addr, bits) in cards {
+            // SAFETY: card-marked objects are live old or large slices (the barrier checked),
+            // not forwarded: nothing has moved yet.
+            let obj = unsafe { ObjPtr::from_addr(addr) };
+            // SAFETY: as above.
+            let (word, len) = unsafe { (obj.header(), obj.slice_len()) };
+            if word & REMEMBERED == 0 {
+                // SAFETY: as above; `bits` is this slice's.
+                in_order(&mut tracer, |tracer| unsafe {
+                    cards::trace_dirty(obj, type_info_of_word(word), len, bits, tracer)
+                });
+            }
         }
         for &(start, end) in &overflow {
             let mut at = start;
@@ -276,6 +290,7 @@ pub(crate) fn collect(
         unsafe { obj.set_header(obj.header() & !REMEMBERED) };
     }
     state.remembered.clear();
+    state.cards.clear();
 
     // Destructors of the nursery objects that did not survive.
     let mut drops = nursery.take_drops();

@@ -11,6 +11,7 @@
 //! old generation and the large objects exceed `growth_factor` times the bytes live after the
 //! previous full collection (and at least `min_full_heap`).
 
+pub(crate) mod cards;
 pub(crate) mod full;
 pub(crate) mod minor;
 pub(crate) mod weak;

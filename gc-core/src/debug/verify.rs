@@ -22,6 +22,7 @@ use std::fmt;
 use bitvec::prelude::*;
 
 use super::census::Census;
+use crate::collector::cards::is_dirty;
 use crate::collector::{Mode, RootTracer};
 use crate::heap::Heap;
 use crate::raw::{
@@ -90,6 +91,9 @@ enum Source {
         name: &'static str,
         /// The object is old or large, not remembered, and outside the overflow ranges.
         must_not_point_young: bool,
+        /// Its dirty cards, if it is a card-marked slice: its elements in those cards may
+        /// point into the nursery.
+        cards: Option<(Vec<u64>, &'static TypeInfo)>,
     },
 }
 
@@ -169,7 +173,16 @@ impl Checker {
                     "{path} -> {addr:#x}: points into the nursery after a collection"
                 ));
             }
-            if let Source::Object { must_not_point_young: true, .. } = self.source {
+            let unremembered = match &self.source {
+                Source::Object { must_not_point_young: true, cards, .. } => {
+                    // A card-marked slice may point young from the elements of its dirty cards.
+                    !cards.as_ref().is_some_and(|(bits, info)| {
+                        matches!(self.path.first(), Some(&Label::Index(i)) if is_dirty(info, bits, i))
+                    })
+                }
+                _ => false,
+            };
+            if unremembered {
                 let path = self.describe_path();
                 self.problem(format_args!(
                     "{path} -> {addr:#x}: an old object points into the nursery but was not remembered \
@@ -433,6 +446,20 @@ pub(crate) fn check(
             large.contains_key(&addr)
         }
     };
+    // Card-marked slices: old slices whose type traces element ranges; none after a collection.
+    for (&addr, bits) in &state.cards {
+        let old = addr.wrapping_sub(nursery_start) >= heap_nursery_reserved;
+        // SAFETY: read only after `is_object` confirmed an object starts there.
+        let info = (old && is_object(addr))
+            .then(|| unsafe { type_info_of_word(*(addr as *const usize) & !FLAGS) });
+        match info {
+            Some(info) if info.trace_range.is_some() && !bits.is_empty() => {}
+            _ => problems.push(format!("card table: {addr:#x} is not an old slice of pointers")),
+        }
+    }
+    if phase == Phase::AfterCollection && !state.cards.is_empty() {
+        problems.push("card tables are left after a collection".into());
+    }
     for (addr, young) in state.identities.addresses() {
         // SAFETY: read only after `is_object` confirmed an object starts there.
         if !is_object(addr) || unsafe { *(addr as *const usize) } & HASHED == 0 {
@@ -506,10 +533,14 @@ pub(crate) fn check(
         let info = unsafe { type_info_of_word(word) };
         let old = !(obj.addr() >= nursery_start && obj.addr() < nursery_top);
         let in_overflow = checker.overflow.iter().any(|&(s, e)| obj.addr() >= s && obj.addr() < e);
+        let must_not_point_young = old && word & REMEMBERED == 0 && !in_overflow;
         checker.source = Source::Object {
             obj,
             name: info.name(),
-            must_not_point_young: old && word & REMEMBERED == 0 && !in_overflow,
+            must_not_point_young,
+            cards: must_not_point_young
+                .then(|| state.cards.get(&obj.addr()).map(|bits| (bits.clone(), info)))
+                .flatten(),
         };
         checker.path.clear();
         if let Some(trace) = info.trace_labeled {

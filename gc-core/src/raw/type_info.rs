@@ -36,6 +36,9 @@ pub struct TypeInfo {
     /// The labelled variant of `trace` (field, variant and index names), for the verifier's
     /// diagnostics and the reports.
     pub(crate) trace_labeled: Option<TraceFn>,
+    /// Slices whose elements hold `Gc`s: traces the elements `[from, to)` only (a minor
+    /// collection scanning the dirty cards of a card-marked slice).
+    pub(crate) trace_range: Option<TraceRangeFn>,
     /// `None` when the type has no destructor.
     pub(crate) drop: Option<DropFn>,
     pub(crate) name: fn() -> &'static str,
@@ -45,6 +48,9 @@ pub struct TypeInfo {
 /// The object is a live object of the type this function was made for, and the tracer is
 /// allowed to rewrite its pointers (a collection has exclusive access to the heap).
 pub(crate) type TraceFn = unsafe fn(ObjPtr, &mut Tracer<'_>);
+/// # Safety
+/// As [`TraceFn`], for a slice object; `from <= to <= len`.
+pub(crate) type TraceRangeFn = unsafe fn(ObjPtr, usize, usize, &mut Tracer<'_>);
 /// # Safety
 /// The object is an object of the type this function was made for, never dropped before and
 /// never used again.
@@ -88,6 +94,7 @@ impl TypeInfo {
             align: align_of::<T>(),
             trace: if T::NEEDS_TRACE { Some(trace_sized::<T>) } else { None },
             trace_labeled: if T::NEEDS_TRACE { Some(trace_sized_labeled::<T>) } else { None },
+            trace_range: None,
             drop: if needs_drop::<T>() { Some(drop_sized::<T>) } else { None },
             name: std::any::type_name::<T>,
         }
@@ -102,6 +109,7 @@ impl TypeInfo {
             align: align_of::<T>(),
             trace: if T::NEEDS_TRACE { Some(trace_slice::<T>) } else { None },
             trace_labeled: if T::NEEDS_TRACE { Some(trace_slice_labeled::<T>) } else { None },
+            trace_range: if T::NEEDS_TRACE { Some(trace_slice_range::<T>) } else { None },
             drop: if needs_drop::<T>() { Some(drop_slice::<T>) } else { None },
             name: std::any::type_name::<[T]>,
         }
@@ -117,6 +125,7 @@ pub(crate) static FILLER: TypeInfo = TypeInfo {
     align: WORD,
     trace: None,
     trace_labeled: None,
+    trace_range: None,
     drop: None,
     name: || "(filler)",
 };
@@ -130,6 +139,7 @@ pub(crate) static DEAD_BYTES: TypeInfo = TypeInfo {
     align: 1,
     trace: None,
     trace_labeled: None,
+    trace_range: None,
     drop: None,
     name: || "(dead bytes)",
 };
@@ -170,6 +180,16 @@ unsafe fn trace_slice<T: Trace>(obj: ObjPtr, t: &mut Tracer<'_>) {
 unsafe fn trace_slice_labeled<T: Trace>(obj: ObjPtr, t: &mut Tracer<'_>) {
     // SAFETY: precondition.
     unsafe { slice_mut::<T>(obj) }.trace_labeled(t)
+}
+
+/// # Safety
+/// As [`TraceRangeFn`], for `[T]`.
+unsafe fn trace_slice_range<T: Trace>(obj: ObjPtr, from: usize, to: usize, t: &mut Tracer<'_>) {
+    // SAFETY: precondition.
+    let elements = unsafe { slice_mut::<T>(obj) };
+    for element in &mut elements[from..to] {
+        element.trace(t);
+    }
 }
 
 /// # Safety
