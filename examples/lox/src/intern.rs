@@ -100,7 +100,7 @@ impl<'gc> Interner<'gc> {
         if self.slots[slot].get().is_none() {
             self.used += 1;
         }
-        Gc::write(mc, self.slots).at(slot).set(Some(Gc::downgrade(s)));
+        Gc::write_at(mc, self.slots, slot).set(Some(Gc::downgrade(s)));
         s
     }
 

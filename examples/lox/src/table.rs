@@ -78,7 +78,7 @@ impl<'gc> Table<'gc> {
         let entries = self.entries.get();
         match probe(&entries, key) {
             Probe::Found(i) => {
-                Gc::write(mc, entries).at(i).set(Entry { key: Some(key), value });
+                Gc::write_at(mc, entries, i).set(Entry { key: Some(key), value });
                 true
             }
             Probe::Vacant(_) | Probe::Full => false,
@@ -100,7 +100,7 @@ impl<'gc> Table<'gc> {
         let count = self.count.get() as usize;
         let slot = match probe(&entries, key) {
             Probe::Found(i) => {
-                Gc::write(mc, entries).at(i).set(Entry { key: Some(key), value });
+                Gc::write_at(mc, entries, i).set(Entry { key: Some(key), value });
                 return false;
             }
             Probe::Vacant(i) if count < max_load(entries.len()) => (entries, i),
@@ -113,7 +113,7 @@ impl<'gc> Table<'gc> {
                 }
             }
         };
-        Gc::write(mc, slot.0).at(slot.1).set(Entry { key: Some(key), value });
+        Gc::write_at(mc, slot.0, slot.1).set(Entry { key: Some(key), value });
         self.count.set(count as u32 + 1);
         self.filter.set(self.filter.get() | filter_bit(key));
         true
