@@ -527,7 +527,7 @@ fn automatic_full_collections_keep_spare_blocks_and_explicit_ones_return_them() 
         table.extend((0..2000).map(|i| mc.alloc_slice_copy(&[i as u8; 100])));
     });
     let (mut automatic_fulls, mut kept_spares) = (0, false);
-    for round in 0..40_000usize {
+    for round in 0..12_000usize {
         arena.mutate_root(|mc, table| {
             let i = round * 7919 % table.len();
             table[i] = mc.alloc_slice_copy(&[round as u8; 100]);
