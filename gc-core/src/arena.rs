@@ -160,7 +160,10 @@ where
     }
 
     /// Runs a full collection: a minor one, then marks the old generation and slides it
-    /// together, returning empty blocks.
+    /// together. It gives memory back: every empty block (to the block pool, which keeps a
+    /// few warm and returns the rest to the OS), the empty nursery's pages (faulted in again
+    /// as allocation reaches them), large scratch buffers, and the C allocator's free memory
+    /// (glibc's `malloc_trim`).
     pub fn collect_full(&mut self) {
         self.collect(CollectionKind::Full)
     }

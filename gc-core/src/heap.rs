@@ -322,20 +322,23 @@ impl Heap {
 
 impl HeapState {
     /// Gives back the collection's scratch buffers when they grew large: a heap that shrank
-    /// should not keep the work lists of its biggest collection.
-    pub(crate) fn release_scratch(&mut self) {
+    /// should not keep the work lists of its biggest collection. True if it gave any back.
+    pub(crate) fn release_scratch(&mut self) -> bool {
         const KEEP: usize = 1 << 16;
-        fn release<T>(v: &mut Vec<T>) {
-            if v.capacity() > KEEP {
+        fn release<T>(v: &mut Vec<T>) -> bool {
+            let large = v.capacity() > KEEP;
+            if large {
                 *v = Vec::new();
             }
+            large
         }
-        release(&mut self.stack);
-        release(&mut self.saved_headers);
-        release(&mut self.young_marks);
-        release(&mut self.young_slots);
-        release(&mut self.slot_addrs);
-        release(&mut self.weak.slots);
+        // Not short-circuiting: every buffer is looked at.
+        release(&mut self.stack)
+            | release(&mut self.saved_headers)
+            | release(&mut self.young_marks)
+            | release(&mut self.young_slots)
+            | release(&mut self.slot_addrs)
+            | release(&mut self.weak.slots)
     }
 
     /// Allocation in the large-object space, or in the old generation when the nursery is

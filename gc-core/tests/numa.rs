@@ -174,6 +174,33 @@ fn this_machine_places_the_nursery_locally() {
 }
 
 #[test]
+fn an_explicit_full_collection_gives_the_nursery_pages_back() {
+    // move_pages tells resident pages from pages never touched (or given back).
+    let mut arena = Arena::<List>::new(HeapConfig::default(), |_| Vec::new());
+    grow(&mut arena, 100_000); // more than the nursery: every page touched
+    let stats = arena.numa_stats();
+    if let Some(reason) = &stats.degraded {
+        eprintln!("NUMA unavailable here: {reason}");
+        return;
+    }
+    let resident = |arena: &mut Arena<List>| -> (usize, usize) {
+        let stats = arena.numa_stats();
+        let touched = stats.nodes.iter().map(|n| n.nursery_pages_local + n.nursery_pages_remote);
+        (touched.sum(), stats.nodes.iter().map(|n| n.nursery_pages_untouched).sum())
+    };
+    assert!(resident(&mut arena).0 > 0);
+    arena.collect_full();
+    assert_eq!(resident(&mut arena).0, 0, "{}", arena.numa_stats());
+    // Allocation faults them in again, and the objects are intact.
+    grow(&mut arena, 100_000);
+    assert!(resident(&mut arena).0 > 0);
+    arena.mutate(|_, list| {
+        assert_eq!(list.len(), 200_000);
+        assert!(list.iter().enumerate().all(|(i, n)| n.value == i as u64 % 100_000));
+    });
+}
+
+#[test]
 fn many_threads_each_with_an_arena_share_the_block_pool() {
     let topology = Arc::new(SimulatedTopology::new(2, 2));
     let threads: Vec<_> = (0..4)

@@ -209,7 +209,7 @@ pub(crate) struct Pacing {
 /// Runs a collection of `kind`. `automatic`: the pacing asked for it (`collect_if_due`), so
 /// the old generation will grow back to its threshold before the next full collection, and
 /// the blocks a full collection empties stay resident for it, up to that headroom; an
-/// explicit full collection gives every empty block back.
+/// explicit full collection gives every empty block back, and the nursery's pages.
 pub(crate) fn collect(
     heap: &mut Heap,
     roots: RootTracer<'_>,
@@ -231,7 +231,13 @@ pub(crate) fn collect(
         (Ok(_), CollectionKind::Full) => {
             // Keep what compaction empties, for now: trimmed below to the new headroom.
             heap.state.get_mut().old.set_spare_budget(if automatic { usize::MAX } else { 0 });
-            Some(full::collect(heap, roots, &mut panics))
+            let outcome = full::collect(heap, roots, &mut panics);
+            if !automatic {
+                // An explicit full collection gives memory back, the empty nursery's pages
+                // too: they are faulted in again as allocation reaches them.
+                heap.nursery.discard();
+            }
+            Some(outcome)
         }
         _ => None,
     };
@@ -273,7 +279,14 @@ pub(crate) fn collect(
         let phase = if done { Phase::AfterCollection } else { Phase::Standalone };
         verify::check_or_panic(heap, roots, phase);
     }
-    heap.state.get_mut().release_scratch();
+    // Minor collections keep their buffers for the next one; a full collection, which finds
+    // out that the heap shrank, gives large ones back, and then has the C allocator return
+    // free memory at the top of its heap: glibc raises its mmap threshold when a large block
+    // is freed, so later buffers come from the brk heap and freeing them alone returns
+    // nothing (frag: 17 MiB resident after its final collection, RSS ÷ live 1.26 -> 1.17).
+    if kind == CollectionKind::Full && heap.state.get_mut().release_scratch() {
+        crate::sys::trim_malloc();
+    }
     if let Err(payload) = minor {
         std::panic::resume_unwind(payload);
     }

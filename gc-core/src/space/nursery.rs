@@ -135,6 +135,16 @@ impl Nursery {
         *self.drops.get_mut() = list;
     }
 
+    /// Gives the pages of the empty nursery back to the OS. The range stays committed (and
+    /// bound to its NUMA node): the pages are faulted in again, zeroed, as allocation reaches
+    /// them.
+    pub(crate) fn discard(&mut self) {
+        debug_assert_eq!(self.cursor.get(), self.start, "the nursery is empty");
+        // SAFETY: `[start, limit)` is page-aligned, committed by us, and holds nothing live:
+        // the nursery is empty.
+        unsafe { sys::discard(self.start as *mut u8, self.limit.get() - self.start) };
+    }
+
     /// Empties the nursery and gives back the pages of any extension.
     pub(crate) fn reset(&mut self, zap: bool) {
         let used_end = self.cursor.get();

@@ -112,6 +112,16 @@ pub(crate) unsafe fn unmap(ptr: *mut u8, len: usize) {
     debug_assert_eq!(rc, 0, "munmap failed: {}", io::Error::last_os_error());
 }
 
+/// Asks the C allocator to return the free memory it holds to the OS (glibc's `malloc_trim`;
+/// nothing elsewhere).
+pub(crate) fn trim_malloc() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim has no preconditions; it only releases free memory.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// The size of a page.
 pub(crate) fn page_size() -> usize {
     use std::sync::OnceLock;
