@@ -280,11 +280,11 @@ pub(crate) fn collect(
         verify::check_or_panic(heap, roots, phase);
     }
     // Minor collections keep their buffers for the next one; a full collection, which finds
-    // out that the heap shrank, gives large ones back, and then has the C allocator return
-    // free memory at the top of its heap: glibc raises its mmap threshold when a large block
-    // is freed, so later buffers come from the brk heap and freeing them alone returns
-    // nothing (frag: 17 MiB resident after its final collection, RSS ÷ live 1.26 -> 1.17).
-    if kind == CollectionKind::Full && heap.state.get_mut().release_scratch() {
+    // out that the heap shrank, gives large ones back. An explicit one then has the C
+    // allocator return its free memory: glibc raises its mmap threshold when a large block is
+    // freed, so later buffers come from the brk heap and freeing them alone returns nothing
+    // (frag: 17 MiB resident after its final collection, RSS ÷ live 1.26 -> 1.16).
+    if kind == CollectionKind::Full && heap.state.get_mut().release_scratch() && !automatic {
         crate::sys::trim_malloc();
     }
     if let Err(payload) = minor {
