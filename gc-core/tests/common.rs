@@ -4,19 +4,22 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use gc_core::HeapConfig;
+use gc_core::{HeapConfig, HeapConfigBuilder};
 
 /// The configuration the tests run with: verifier on, small spaces so that collections,
 /// overflow and block turnover happen often.
 pub(crate) fn config() -> HeapConfig {
+    builder().build().expect("valid test configuration")
+}
+
+/// [`config`]'s settings, to add to.
+pub(crate) fn builder() -> HeapConfigBuilder {
     HeapConfig::builder()
         .nursery_size(64 * 1024)
         .block_size(16 * 1024)
         .large_object_threshold(2 * 1024)
         .min_full_heap(256 * 1024)
         .verify(true)
-        .build()
-        .expect("valid test configuration")
 }
 
 /// Counts drops of the values that hold a clone of it.

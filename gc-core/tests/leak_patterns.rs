@@ -9,6 +9,8 @@
 //! full collection (so they are older than what leaks, as in a running program), then the
 //! short-lived objects are made, watched when closed, and two more full collections run.
 
+mod common;
+
 use std::collections::HashMap;
 
 use gc_core::{
@@ -165,16 +167,9 @@ struct Vm<'gc> {
 type VmArena = Arena<Rootable![Vm<'_>]>;
 type WindowHandle = Handle<Rootable![Window<'_>]>;
 
+/// The shared test configuration, with leak-debug recording on.
 fn config() -> HeapConfig {
-    HeapConfig::builder()
-        .leak_debug(true)
-        .verify(true)
-        .nursery_size(64 * 1024)
-        .block_size(16 * 1024)
-        .large_object_threshold(2 * 1024)
-        .min_full_heap(256 * 1024)
-        .build()
-        .unwrap()
+    common::builder().leak_debug(true).build().unwrap()
 }
 
 fn new_vm() -> VmArena {

@@ -4,6 +4,8 @@
 //! the retained size we computed, our shortest paths are paths of its graph, and object ids
 //! survive moves.
 
+mod common;
+
 use std::collections::HashMap;
 
 use gc_core::{field, Arena, EphemeronTable, Gc, GcWeak, Handle, HeapAnalysis, HeapConfig};
@@ -35,16 +37,9 @@ struct World<'gc> {
 type WorldArena = Arena<Rootable![World<'_>]>;
 type NodeHandle = Handle<Rootable![Node<'_>]>;
 
+/// The shared test configuration, with leak-debug recording on.
 fn config() -> HeapConfig {
-    HeapConfig::builder()
-        .leak_debug(true)
-        .verify(true)
-        .nursery_size(64 * 1024)
-        .block_size(16 * 1024)
-        .large_object_threshold(2 * 1024)
-        .min_full_heap(256 * 1024)
-        .build()
-        .unwrap()
+    common::builder().leak_debug(true).build().unwrap()
 }
 
 /// A heap with shared subtrees, cycles, weak references, an ephemeron table whose keys are
