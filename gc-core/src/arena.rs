@@ -259,6 +259,7 @@ where
         stats.old_used = state.old.used_bytes();
         stats.old_blocks = state.old.blocks.len();
         stats.old_spare_blocks = state.old.spare_blocks();
+        stats.pretenured_sites = state.pretenure.tenured_sites();
         stats.large_objects = state.los.objects.len();
         stats.large_bytes = state.los.bytes;
         stats.committed =

@@ -50,7 +50,8 @@ impl std::fmt::Debug for TopologyHandle {
 ///
 /// Two environment variables switch the checking modes on for every arena of a process,
 /// whatever its configuration says, so a whole test suite can run under them:
-/// `GC_CORE_VERIFY=1` (the heap verifier) and `GC_CORE_STRESS=1` (stress mode).
+/// `GC_CORE_VERIFY=1` (the heap verifier) and `GC_CORE_STRESS=1` (stress mode);
+/// `GC_CORE_PRETENURING=0` switches pretenuring off, to compare a program with and without it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HeapConfig {
     pub(crate) nursery_size: usize,
@@ -65,6 +66,8 @@ pub struct HeapConfig {
     pub(crate) stress: bool,
     pub(crate) leak_debug: bool,
     pub(crate) leak_watch_collections: u32,
+    pub(crate) pretenuring: bool,
+    pub(crate) pretenure_everything: bool,
     pub(crate) numa: NumaPolicy,
     pub(crate) topology: Option<TopologyHandle>,
 }
@@ -84,6 +87,8 @@ impl Default for HeapConfig {
             stress: false,
             leak_debug: false,
             leak_watch_collections: 2,
+            pretenuring: true,
+            pretenure_everything: false,
             numa: NumaPolicy::Local,
             topology: None,
         }
@@ -138,6 +143,11 @@ impl HeapConfig {
     pub fn stress(&self) -> bool {
         self.stress
     }
+    /// Whether allocation sites whose objects survive the nursery allocate in the old
+    /// generation (default on; see the crate docs, "Pretenuring").
+    pub fn pretenuring(&self) -> bool {
+        self.pretenuring
+    }
 
     /// The NUMA placement policy.
     pub fn numa(&self) -> NumaPolicy {
@@ -154,12 +164,13 @@ impl HeapConfig {
         self.leak_watch_collections
     }
 
-    /// Applies `GC_CORE_VERIFY`, `GC_CORE_STRESS` and (with the `leak-debug` feature)
-    /// `GC_CORE_LEAK_DEBUG`.
+    /// Applies `GC_CORE_VERIFY`, `GC_CORE_STRESS`, `GC_CORE_PRETENURING=0` and (with the
+    /// `leak-debug` feature) `GC_CORE_LEAK_DEBUG`.
     pub(crate) fn with_env_overrides(mut self) -> Self {
         let on = |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0");
         self.verify |= on("GC_CORE_VERIFY");
         self.stress |= on("GC_CORE_STRESS");
+        self.pretenuring &= std::env::var("GC_CORE_PRETENURING").map_or(true, |v| v != "0");
         self.leak_debug |= cfg!(feature = "leak-debug") && on("GC_CORE_LEAK_DEBUG");
         self
     }
@@ -231,6 +242,21 @@ impl HeapConfigBuilder {
     /// Collects at every safepoint, alternating minor and full collections.
     pub fn stress(mut self, on: bool) -> Self {
         self.config.stress = on;
+        self
+    }
+    /// Lets allocation sites whose objects survive the nursery allocate in the old generation
+    /// (default on). Off, every small object starts in the nursery and the allocation fast
+    /// path is never diverted to sample sites.
+    pub fn pretenuring(mut self, on: bool) -> Self {
+        self.config.pretenuring = on;
+        self
+    }
+    /// For tests of the collector: every allocation site starts tenured, and each minor
+    /// collection sends the tenured sites to a trial in the nursery and brings the others
+    /// back, whatever their objects' survival, so that every object placement is exercised.
+    #[doc(hidden)]
+    pub fn pretenure_everything(mut self, on: bool) -> Self {
+        self.config.pretenure_everything = on;
         self
     }
     /// The NUMA placement policy (default `Local`; it degrades to `Off`, and the statistics

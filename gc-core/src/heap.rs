@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::io;
 
+use crate::collector::pretenure::{site_bit, Pretenuring, Route};
 use crate::config::{HeapConfig, MIN_LARGE_OBJECT_THRESHOLD};
 use crate::handle::HandleTable;
 use crate::raw::{fill, header_word, place, ObjPtr, TypeInfo, FLAGS, HASHED, LARGE, REMEMBERED};
@@ -21,6 +22,9 @@ pub(crate) struct Heap {
     pub(crate) nursery: Nursery,
     /// Copy of the configured threshold, next to the nursery for the allocation fast path.
     large_threshold: usize,
+    /// The tenured allocation sites' bits (see [`crate::collector::pretenure::site_bit`]): an
+    /// allocation whose site's bit is set takes the slow path.
+    pub(crate) tenured_sites: std::cell::Cell<u64>,
     /// Leak-debug mode is on: every allocation is recorded.
     #[cfg(feature = "leak-debug")]
     pub(crate) leak_debug: bool,
@@ -65,6 +69,8 @@ pub(crate) struct HeapState {
     pub(crate) finalizers: crate::finalize::Finalizers,
     /// Pinned objects.
     pub(crate) pins: crate::pin::Pins,
+    /// Allocation sites' survival and which of them allocate in the old generation.
+    pub(crate) pretenure: Pretenuring,
     /// Leak-debug mode: every object's allocation site and birth.
     #[cfg(feature = "leak-debug")]
     pub(crate) births: crate::debug::births::Births,
@@ -88,10 +94,19 @@ impl Heap {
         let leak_debug = config.leak_debug;
         let old = OldGen::new(config.block_size, placer);
         let full_threshold = config.min_full_heap;
+        let pretenure = Pretenuring::new(
+            config.pretenuring,
+            config.pretenure_everything,
+            nursery.start,
+            config.nursery_size,
+        );
+        let filter = pretenure.filter();
+        nursery.set_cap(pretenure.limit_cap());
         Ok(Heap {
             id: NEXT_HEAP_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             nursery,
             large_threshold,
+            tenured_sites: std::cell::Cell::new(filter),
             #[cfg(feature = "leak-debug")]
             leak_debug,
             state: RefCell::new(HeapState {
@@ -115,6 +130,7 @@ impl Heap {
                 identities: Default::default(),
                 finalizers: Default::default(),
                 pins: Default::default(),
+                pretenure,
                 #[cfg(feature = "leak-debug")]
                 births: Default::default(),
                 #[cfg(feature = "leak-debug")]
@@ -133,37 +149,57 @@ impl Heap {
         size: usize,
         header: &'static TypeInfo,
     ) -> Result<ObjPtr, AllocError> {
-        // For most types the first two comparisons are decided at compile time.
+        // For most types the first two comparisons are decided at compile time, and so is
+        // the site's bit.
         if (size <= MIN_LARGE_OBJECT_THRESHOLD || size <= self.large_threshold)
             && info.align <= MAX_BLOCK_ALIGN
+            && self.tenured_sites.get() & site_bit(std::panic::Location::caller()) == 0
         {
-            let cursor = self.nursery.cursor.get();
-            let start = place(cursor, info.payload_offset(), info.align);
-            if start + size <= self.nursery.limit.get() {
-                // SAFETY: `[cursor, start + size)` is free nursery space: `cursor` is the
-                // first free byte and the range ends inside the nursery.
-                unsafe {
-                    crate::debug::checkers::unpoison(cursor, start + size);
-                    if start != cursor {
-                        fill(cursor, start);
-                    }
-                    let obj = ObjPtr::from_addr(start);
-                    obj.set_header(header_word(header, 0));
-                    self.nursery.cursor.set(start + size);
-                    if header.drop.is_some() {
-                        self.nursery.push_drop(obj);
-                    }
-                    #[cfg(feature = "leak-debug")]
-                    if self.leak_debug {
-                        self.record_birth(obj, std::panic::Location::caller());
-                    }
-                    return Ok(obj);
-                }
+            if let Some(obj) = self.bump(info, size, header, self.nursery.limit.get()) {
+                return Ok(obj);
             }
         }
         self.alloc_slow(info, size, header)
     }
 
+    /// Bump allocation in the nursery, up to `limit`.
+    #[inline(always)]
+    #[track_caller]
+    fn bump(
+        &self,
+        info: &'static TypeInfo,
+        size: usize,
+        header: &'static TypeInfo,
+        limit: usize,
+    ) -> Option<ObjPtr> {
+        let cursor = self.nursery.cursor.get();
+        let start = place(cursor, info.payload_offset(), info.align);
+        if start + size > limit {
+            return None;
+        }
+        // SAFETY: `[cursor, start + size)` is free nursery space: `cursor` is the first free
+        // byte and `limit` is at most the end of the committed part.
+        unsafe {
+            crate::debug::checkers::unpoison(cursor, start + size);
+            if start != cursor {
+                fill(cursor, start);
+            }
+            let obj = ObjPtr::from_addr(start);
+            obj.set_header(header_word(header, 0));
+            self.nursery.cursor.set(start + size);
+            if header.drop.is_some() {
+                self.nursery.push_drop(obj);
+            }
+            #[cfg(feature = "leak-debug")]
+            if self.leak_debug {
+                self.record_birth(obj, std::panic::Location::caller());
+            }
+            Some(obj)
+        }
+    }
+
+    /// Allocation past the fast path's limit: a sample or a tenured site for pretenuring (see
+    /// [`crate::collector::pretenure`]), a full nursery, or an object that is not young.
     #[cold]
     #[inline(never)]
     #[track_caller]
@@ -175,25 +211,43 @@ impl Heap {
     ) -> Result<ObjPtr, AllocError> {
         let young = (size <= MIN_LARGE_OBJECT_THRESHOLD || size <= self.large_threshold)
             && info.align <= MAX_BLOCK_ALIGN;
+        let mut placement = Placement::Overflow;
         if young {
-            // The nursery is full within this `mutate` call: grow it (see `Nursery`).
-            let step = self.nursery.extension_step(size + info.align);
-            self.state.borrow().check_limit(self.nursery.committed(), step)?;
-            let committed = self.nursery.committed();
-            if self.nursery.extend(step) {
-                self.state
-                    .borrow_mut()
-                    .old
-                    .placer
-                    .bind_extension(self.nursery.start + committed, step);
-                return self.alloc_raw(info, size, header);
+            let site = std::panic::Location::caller();
+            let (index, route) =
+                self.state.borrow_mut().pretenure.route(site, size, self.nursery.cursor.get());
+            match route {
+                Route::Old => placement = Placement::Tenured,
+                Route::Nursery { sample } => loop {
+                    if let Some(obj) = self.bump(info, size, header, self.nursery.end()) {
+                        if sample {
+                            let mut state = self.state.borrow_mut();
+                            let cursor = self.nursery.cursor.get();
+                            state.pretenure.sampled(obj, index, cursor, self.nursery.used());
+                            self.nursery.set_cap(state.pretenure.limit_cap());
+                        }
+                        return Ok(obj);
+                    }
+                    // The nursery is full within this `mutate` call: grow it (see `Nursery`).
+                    let step = self.nursery.extension_step(size + info.align);
+                    self.state.borrow().check_limit(self.nursery.committed(), step)?;
+                    let committed = self.nursery.committed();
+                    if !self.nursery.extend(step) {
+                        break;
+                    }
+                    self.state
+                        .borrow_mut()
+                        .old
+                        .placer
+                        .bind_extension(self.nursery.start + committed, step);
+                },
             }
         }
         let obj = self.state.borrow_mut().alloc_outside_nursery(
             info,
             size,
             header,
-            false,
+            placement,
             self.nursery.committed(),
         )?;
         #[cfg(feature = "leak-debug")]
@@ -214,7 +268,7 @@ impl Heap {
             info,
             size,
             info,
-            true,
+            Placement::Pinned,
             self.nursery.committed(),
         )?;
         #[cfg(feature = "leak-debug")]
@@ -341,16 +395,16 @@ impl HeapState {
             | release(&mut self.weak.slots)
     }
 
-    /// Allocation in the large-object space, or in the old generation when the nursery is
-    /// full: both may now receive pointers to nursery objects without a barrier (the object is
-    /// being initialised), so a large object is remembered and an old-generation range is
-    /// scanned by the next minor collection.
+    /// Allocation in the large-object space, or in the old generation: both may now receive
+    /// pointers to nursery objects without a barrier (the object is being initialised), so a
+    /// large object or a tenured one is remembered, and an old-generation range allocated
+    /// because the nursery is full is scanned by the next minor collection.
     pub(crate) fn alloc_outside_nursery(
         &mut self,
         info: &'static TypeInfo,
         size: usize,
         header: &'static TypeInfo,
-        pinned: bool,
+        placement: Placement,
         nursery_committed: usize,
     ) -> Result<ObjPtr, AllocError> {
         let offset = info.payload_offset();
@@ -369,18 +423,30 @@ impl HeapState {
             if !self.old.fits(size, offset, info.align) {
                 self.check_limit(nursery_committed, self.config.block_size)?;
             }
-            obj = self.old.alloc_overflow(size, offset, info.align).map_err(out_of_memory)?;
+            obj = match placement {
+                Placement::Tenured => {
+                    let obj = self.old.alloc(size, offset, info.align).map_err(out_of_memory)?;
+                    if info.trace.is_some() {
+                        flags |= REMEMBERED;
+                        self.remembered.push(obj);
+                    }
+                    obj
+                }
+                Placement::Overflow | Placement::Pinned => {
+                    self.old.alloc_overflow(size, offset, info.align).map_err(out_of_memory)?
+                }
+            };
             if info.drop.is_some() {
                 // SAFETY: the block is ours; no other reference to its metadata is live.
                 unsafe { self.old.geom.block_of(obj).meta().has_drop = true };
             }
-            if !pinned {
+            if placement != Placement::Pinned {
                 self.stats.bytes_pretenured += size as u64;
             }
         }
         // SAFETY: fresh space for the object.
         unsafe { obj.set_header(header_word(header, flags)) };
-        if pinned {
+        if placement == Placement::Pinned {
             // SAFETY: a fresh object outside the nursery, its header written.
             unsafe { self.pins.pin(obj, None) };
         }
@@ -412,6 +478,18 @@ impl HeapState {
             _ => Ok(()),
         }
     }
+}
+
+/// Why an object is allocated outside the nursery (large objects go to their space whatever
+/// the reason).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Placement {
+    /// The nursery cannot grow within this `mutate` call.
+    Overflow,
+    /// Asked for: the object never moves.
+    Pinned,
+    /// Its allocation site is tenured.
+    Tenured,
 }
 
 /// Why an allocation failed.

@@ -37,9 +37,12 @@ pub struct Stats {
     pub bytes_allocated: u64,
     /// Bytes evacuated from the nursery into the old generation.
     pub bytes_promoted: u64,
-    /// Bytes the mutator placed directly in the old generation because the nursery was full
-    /// within one `mutate` call.
+    /// Bytes the mutator placed directly in the old generation: from tenured allocation
+    /// sites (see the crate docs, "Pretenuring"), or because the nursery was full within one
+    /// `mutate` call.
     pub bytes_pretenured: u64,
+    /// Allocation sites tenured now: their objects go straight to the old generation.
+    pub pretenured_sites: usize,
     /// Bytes live in the old generation and the large-object space after the last full
     /// collection.
     pub live_after_last_full: usize,
@@ -87,10 +90,11 @@ impl fmt::Display for Stats {
         )?;
         writeln!(
             f,
-            "allocated {:.2} MiB, promoted {:.2} MiB, pretenured {:.2} MiB",
+            "allocated {:.2} MiB, promoted {:.2} MiB, pretenured {:.2} MiB ({} sites tenured now)",
             mib(self.bytes_allocated as usize),
             mib(self.bytes_promoted as usize),
-            mib(self.bytes_pretenured as usize)
+            mib(self.bytes_pretenured as usize),
+            self.pretenured_sites
         )?;
         writeln!(
             f,

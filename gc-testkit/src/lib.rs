@@ -632,6 +632,13 @@ fn check(arena: &TestArena, h: &mut Harness, after_full: bool) -> Result<(), Str
 
 /// A configuration for model runs: verifier on, tiny spaces.
 pub fn test_config(stress: bool) -> HeapConfig {
+    test_config_with(stress, false)
+}
+
+/// As [`test_config`]; with `pretenure_everything`, every allocation site starts tenured and
+/// alternates between the old generation and the nursery at each minor collection, so that
+/// programs too short to tenure a site by its survival still exercise pretenured objects.
+pub fn test_config_with(stress: bool, pretenure_everything: bool) -> HeapConfig {
     HeapConfig::builder()
         .nursery_size(64 * 1024)
         .block_size(16 * 1024)
@@ -639,6 +646,7 @@ pub fn test_config(stress: bool) -> HeapConfig {
         .min_full_heap(128 * 1024)
         .verify(true)
         .stress(stress)
+        .pretenure_everything(pretenure_everything)
         .build()
         .expect("valid configuration")
 }

@@ -1,7 +1,7 @@
 //! The model-based property test: random programs of heap operations against a plain-Rust
 //! model, compared after every collection (see `gc_testkit`).
 
-use gc_testkit::{run, run_with_fault, test_config, Fault, Op};
+use gc_testkit::{run, run_with_fault, test_config, test_config_with, Fault, Op};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 
@@ -53,6 +53,18 @@ proptest! {
     #[test]
     fn heap_matches_model_under_stress(ops in program(80)) {
         run(&ops, test_config(true)).map_err(TestCaseError::fail)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// The same with every allocation site tenured, then on trial, in turns: objects are
+    /// placed in the old generation at allocation (remembered, since they may point at
+    /// nursery objects) as well as in the nursery.
+    #[test]
+    fn heap_matches_model_with_pretenuring_everything(ops in program(120), stress in any::<bool>()) {
+        run(&ops, test_config_with(stress, true)).map_err(TestCaseError::fail)?;
     }
 }
 

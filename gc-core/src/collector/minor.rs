@@ -307,7 +307,11 @@ pub(crate) fn collect(
     }
     drops.clear();
     nursery.restore_drops(drops);
+    // SAFETY: the samples are nursery objects of this cycle, and the nursery is not reset yet.
+    unsafe { state.pretenure.review(nursery.start, used) };
     nursery.reset(crate::debug::zapping(state.config.verify));
+    nursery.set_cap(state.pretenure.limit_cap());
+    heap.tenured_sites.set(state.pretenure.filter());
     Ok(promoted)
 }
 

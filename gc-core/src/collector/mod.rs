@@ -14,6 +14,7 @@
 pub(crate) mod cards;
 pub(crate) mod full;
 pub(crate) mod minor;
+pub(crate) mod pretenure;
 pub(crate) mod weak;
 
 use std::any::Any;
@@ -190,7 +191,9 @@ pub(crate) fn due(heap: &mut Heap) -> Option<CollectionKind> {
             return Some(CollectionKind::Full);
         }
     }
-    let overflowed = state.old.overflowed();
+    // Tenured sites' decisions are reviewed at minor collections, which their allocation
+    // does not bring about by filling the nursery.
+    let overflowed = state.old.overflowed() || state.pretenure.review_due(nursery_used);
     let remaining = nursery_size.saturating_sub(nursery_used);
     if overflowed || remaining == 0 || remaining < state.pacing.slice_estimate.min(nursery_size / 2)
     {

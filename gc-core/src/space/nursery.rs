@@ -27,8 +27,13 @@ pub(crate) struct Nursery {
     nominal: usize,
     /// Next free byte: `[start, cursor)` parses as objects.
     pub(crate) cursor: Cell<usize>,
-    /// End of the committed part.
+    /// Where the allocation fast path stops: the end of the committed part, or before it
+    /// where pretenuring wants to see an allocation (`min(end, cap)`).
     pub(crate) limit: Cell<usize>,
+    /// End of the committed part.
+    end: Cell<usize>,
+    /// Pretenuring's cap on `limit` (see [`crate::collector::pretenure`]).
+    cap: Cell<usize>,
     /// Objects allocated since the last minor collection whose type has a destructor: a minor
     /// collection drops those that did not survive, at a cost proportional to their number,
     /// not to the nursery size.
@@ -62,6 +67,8 @@ impl Nursery {
             nominal: size,
             cursor: Cell::new(start),
             limit: Cell::new(start + size),
+            end: Cell::new(start + size),
+            cap: Cell::new(usize::MAX),
             drops: UnsafeCell::new(Vec::new()),
         })
     }
@@ -89,7 +96,21 @@ impl Nursery {
 
     /// Bytes committed now.
     pub(crate) fn committed(&self) -> usize {
-        self.limit.get() - self.start
+        self.end.get() - self.start
+    }
+
+    /// End of the committed part: the slow path allocates up to here.
+    #[inline]
+    pub(crate) fn end(&self) -> usize {
+        self.end.get()
+    }
+
+    /// Caps the fast path's limit at `cap` (pretenuring's next sample point; 0 sends every
+    /// allocation to the slow path; `usize::MAX` caps nothing).
+    #[inline]
+    pub(crate) fn set_cap(&self, cap: usize) {
+        self.cap.set(cap);
+        self.limit.set(self.end.get().min(cap));
     }
 
     /// How much an extension for an allocation of `bytes` commits.
@@ -100,7 +121,7 @@ impl Nursery {
     /// Commits `step` more bytes of the reservation (an `extension_step`); false if the
     /// reservation is exhausted or the OS refuses.
     pub(crate) fn extend(&self, step: usize) -> bool {
-        let limit = self.limit.get();
+        let limit = self.end.get();
         if limit + step > self.start + self.reserved {
             return false;
         }
@@ -109,7 +130,8 @@ impl Nursery {
         if unsafe { sys::commit(limit as *mut u8, step) }.is_err() {
             return false;
         }
-        self.limit.set(limit + step);
+        self.end.set(limit + step);
+        self.set_cap(self.cap.get());
         true
     }
 
@@ -142,7 +164,7 @@ impl Nursery {
         debug_assert_eq!(self.cursor.get(), self.start, "the nursery is empty");
         // SAFETY: `[start, limit)` is page-aligned, committed by us, and holds nothing live:
         // the nursery is empty.
-        unsafe { sys::discard(self.start as *mut u8, self.limit.get() - self.start) };
+        unsafe { sys::discard(self.start as *mut u8, self.end.get() - self.start) };
     }
 
     /// Empties the nursery and gives back the pages of any extension.
@@ -153,11 +175,12 @@ impl Nursery {
             // SAFETY: every object in the nursery is dead or evacuated.
             unsafe { crate::debug::zap(self.start, used_end.min(nominal_end)) };
         }
-        let limit = self.limit.get();
+        let limit = self.end.get();
         if limit > nominal_end {
             // SAFETY: the extension lies in our reservation and holds nothing live now.
             unsafe { sys::decommit(nominal_end as *mut u8, limit - nominal_end) };
-            self.limit.set(nominal_end);
+            self.end.set(nominal_end);
+            self.set_cap(self.cap.get());
         }
         self.cursor.set(self.start);
     }
