@@ -6,9 +6,12 @@
 //! back, shows it here.
 //!
 //! Payloads are inline where the implementation allows it, boxed inside a managed
-//! `Box<[u8]>` otherwise (gc-arena, boa_gc, rust-gc), as in [`crate::churn`].
+//! `Box<[u8]>` otherwise (gc-arena, boa_gc, rust-gc), as in [`crate::churn`]. The table is a
+//! `Vec` for the Rust peers; gc-core's is in its heap, in card-marked chunks, as the HotSpot
+//! port's is an array in its heap: a 4-million-slot `Vec` root would be scanned by every minor
+//! collection.
 
-use gc_core::{Arena, CollectionKind, Gc, HeapConfig, Rootable};
+use gc_core::{Arena, CollectionKind, Gc, HeapConfig, Lock, Mutation, Rootable, Trace};
 
 use crate::common::{gc_arena_collect, rss, Impl, Outcome, Pauses, Rng};
 
@@ -156,9 +159,37 @@ fn bump(n: usize) -> (u64, u64, usize) {
     (sum, live, final_rss)
 }
 
+/// gc-core's table lives in the heap, in chunks of `CHUNK` slots written through
+/// `Gc::write_at` (as the HotSpot port's table is an array in its heap): a minor collection
+/// scans the root's few chunk pointers and the chunks' dirty cards, not millions of slots.
+const CHUNK: usize = 1024;
+
+type Chunk<'gc> = Gc<'gc, [Lock<Option<Gc<'gc, [u8]>>>]>;
+
+#[derive(Trace, Default)]
+struct Table<'gc> {
+    chunks: Vec<Chunk<'gc>>,
+    len: usize,
+}
+
+impl<'gc> Table<'gc> {
+    fn push(&mut self, mc: &Mutation<'gc>, object: Gc<'gc, [u8]>) {
+        if self.len % CHUNK == 0 {
+            self.chunks.push(mc.alloc_slice_fill_with(CHUNK, |_| Lock::new(None)));
+        }
+        let chunk = self.chunks[self.len / CHUNK];
+        Gc::write_at(mc, chunk, self.len % CHUNK).set(Some(object));
+        self.len += 1;
+    }
+
+    fn iter(&self) -> impl Iterator<Item = Gc<'gc, [u8]>> + '_ {
+        self.chunks.iter().flat_map(|chunk| chunk.iter().map_while(|slot| slot.get()))
+    }
+}
+
 fn gc_core(n: usize, config: HeapConfig) -> Outcome {
     let mut pauses = Pauses::default();
-    let mut arena = Arena::<Rootable![Vec<Gc<'_, [u8]>>]>::new(config, |_| Vec::with_capacity(n));
+    let mut arena = Arena::<Rootable![Table<'_>]>::new(config, |_| Table::default());
     let mut plan = Plan::new(n);
     let mut scratch = [0u8; LARGE.1];
     let mut bytes = 0;
@@ -168,16 +199,22 @@ fn gc_core(n: usize, config: HeapConfig) -> Outcome {
             arena.mutate_root(|mc, table| {
                 for (len, byte) in small.by_ref().take(SMALL_SLICE) {
                     scratch[..len].fill(byte);
-                    table.push(mc.alloc_slice_copy(&scratch[..len]));
+                    table.push(mc, mc.alloc_slice_copy(&scratch[..len]));
                     bytes += len as u64;
                 }
             });
             pauses.safepoint(&mut arena);
         }
     }
-    arena.mutate_root(|_, table| {
-        table.retain(|_| plan.keep());
-        table.shrink_to_fit();
+    // Phase 2: the survivors go to a new table; the old one's chunks become garbage.
+    arena.mutate_root(|mc, table| {
+        let mut kept = Table::default();
+        for object in table.iter() {
+            if plan.keep() {
+                kept.push(mc, object);
+            }
+        }
+        *table = kept;
     });
     pauses.safepoint(&mut arena);
     let mut large = plan.large(bytes).peekable();
@@ -185,14 +222,14 @@ fn gc_core(n: usize, config: HeapConfig) -> Outcome {
         arena.mutate_root(|mc, table| {
             for (len, byte) in large.by_ref().take(LARGE_SLICE) {
                 scratch[..len].fill(byte);
-                table.push(mc.alloc_slice_copy(&scratch[..len]));
+                table.push(mc, mc.alloc_slice_copy(&scratch[..len]));
             }
         });
         pauses.safepoint(&mut arena);
     }
     pauses.collect(&mut arena, CollectionKind::Full);
     let final_rss = rss();
-    let (sum, live) = arena.mutate(|_, table| table_sums(table.iter().map(|g| &**g)));
+    let (sum, live) = arena.mutate(|_, table| table_sums(table.iter().map(Gc::as_ref)));
     finish(Impl::GcCore, n, sum, live, final_rss, Some((arena.stats(), pauses)))
 }
 
