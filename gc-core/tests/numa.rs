@@ -15,9 +15,20 @@ struct Node<'gc> {
 type List = Rootable![Vec<Gc<'_, Node<'_>>>];
 
 fn config(policy: NumaPolicy, topology: &Arc<SimulatedTopology>) -> HeapConfig {
+    config_with_blocks(policy, topology, 64 * 1024)
+}
+
+/// As [`config`], with blocks of `block_size` bytes. The block pool is per block size and
+/// process-wide: a test that counts how blocks are bound takes a size of its own, so that no
+/// other test's free blocks (bound under another simulated topology) are handed to it.
+fn config_with_blocks(
+    policy: NumaPolicy,
+    topology: &Arc<SimulatedTopology>,
+    block_size: usize,
+) -> HeapConfig {
     HeapConfig::builder()
         .nursery_size(256 * 1024)
-        .block_size(64 * 1024)
+        .block_size(block_size)
         .large_object_threshold(4 * 1024)
         .numa(policy)
         .topology(topology.clone())
@@ -93,7 +104,8 @@ fn a_full_node_falls_back_to_another_without_failing() {
     // Node 0 has room for the nursery and a few blocks only.
     let topology = Arc::new(SimulatedTopology::new(2, 1).with_limit(0, 512 * 1024));
     topology.set_current_cpu(0);
-    let mut arena = Arena::<List>::new(config(NumaPolicy::Local, &topology), |_| Vec::new());
+    let config = config_with_blocks(NumaPolicy::Local, &topology, 128 * 1024);
+    let mut arena = Arena::<List>::new(config, |_| Vec::new());
     for _ in 0..5 {
         grow(&mut arena, 20_000);
     }

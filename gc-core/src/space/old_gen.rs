@@ -40,6 +40,34 @@ pub(crate) struct OldGen {
     /// again (30 % of the time of a workload whose old generation turns over, in profiles).
     spares: Vec<Block>,
     spare_budget: usize,
+    /// The huge-page chunks new blocks are carved from.
+    carver: Carver,
+}
+
+/// Carves blocks smaller than a huge page out of huge-page-sized chunks, each mapped for
+/// transparent huge pages and bound to its NUMA node as a whole before anything touches it. A
+/// block mapped alone can never be backed by a huge page, nor can a chunk whose blocks are
+/// bound one by one as they are first used (the binding splits the mapping, and the first touch
+/// of a part faults small pages); a heap of huge pages takes the TLB misses out of marking,
+/// compaction and the program's own walks over a large old generation. Blocks are never
+/// unmapped (an empty block goes back to the pool with its pages discarded), so carving is
+/// safe; a chunk is only mapped when one is needed.
+#[derive(Debug, Default)]
+pub(crate) struct Carver {
+    /// One chunk per node asked for (interleaving asks for each in turn): `(asked, got, next,
+    /// end)`.
+    chunks: Vec<(Option<u32>, Option<u32>, usize, usize)>,
+}
+
+impl Carver {
+    /// Files the blocks not carved yet in `pool`, as free blocks never touched.
+    fn give_rest(&mut self, size: usize, pool: &super::pool::BlockPool) {
+        for (_, got, next, end) in self.chunks.drain(..) {
+            for base in (next..end).step_by(size) {
+                pool.give_untouched(base, got);
+            }
+        }
+    }
 }
 
 impl OldGen {
@@ -56,6 +84,7 @@ impl OldGen {
             overflow_open: false,
             spares: Vec::new(),
             spare_budget: 0,
+            carver: Carver::default(),
         }
     }
 
@@ -188,7 +217,7 @@ impl OldGen {
         }
         let (base, node) = match self.pool.take(want) {
             Some(free) => (free.base, free.node),
-            None => match map_block(size, want, &mut self.placer) {
+            None => match map_block(size, want, &mut self.placer, &mut self.carver) {
                 Ok(mapped) => mapped,
                 Err(err) => match self.pool.take_elsewhere(want) {
                     // Out of memory to map: any free block will do.
@@ -293,18 +322,39 @@ impl Drop for OldGen {
             self.release(block, false);
         }
         self.set_spare_budget(0);
+        self.carver.give_rest(self.geom.size, &self.pool);
     }
 }
 
-/// Maps a block and binds it to `node` before anything touches it.
+/// Maps a block (carved from `carver`'s chunk if smaller than a huge page) bound to `node`
+/// before anything touches it.
 fn map_block(
     size: usize,
     node: Option<u32>,
     placer: &mut super::placement::Placer,
+    carver: &mut Carver,
 ) -> io::Result<(usize, Option<u32>)> {
-    let base = sys::map_aligned(size, size)? as usize;
-    let node = placer.bind_block(base, size, node);
-    Ok((base, node))
+    if size >= sys::HUGE_PAGE {
+        let base = sys::map_aligned(size, size)? as usize;
+        let node = placer.bind_block(base, size, node);
+        return Ok((base, node));
+    }
+    let index = match carver.chunks.iter().position(|chunk| chunk.0 == node) {
+        Some(index) => index,
+        None => {
+            carver.chunks.push((node, None, 0, 0));
+            carver.chunks.len() - 1
+        }
+    };
+    let chunk = &mut carver.chunks[index];
+    if chunk.2 == chunk.3 {
+        let base = sys::map_huge_chunk()? as usize;
+        let got = placer.bind_block(base, sys::HUGE_PAGE, node);
+        *chunk = (node, got, base, base + sys::HUGE_PAGE);
+    }
+    let base = chunk.2;
+    chunk.2 += size;
+    Ok((base, chunk.1))
 }
 
 /// Maps `bytes` of blocks bound to `node`, faults them in, and files them in the process's
@@ -316,13 +366,15 @@ pub(crate) fn reserve(
 ) -> io::Result<()> {
     let pool = super::pool::shared(block_size);
     let node = placer.block_node();
+    let mut carver = Carver::default();
     for _ in 0..bytes.div_ceil(block_size) {
-        let (base, node) = map_block(block_size, node, placer)?;
+        let (base, node) = map_block(block_size, node, placer, &mut carver)?;
         for page in (base..base + block_size).step_by(sys::page_size()) {
             // SAFETY: a fresh mapping of ours; touching its pages faults them in on its node.
             unsafe { std::ptr::write_volatile(page as *mut u8, 0) };
         }
         pool.add_reserved(base, node);
     }
+    carver.give_rest(block_size, &pool);
     Ok(())
 }

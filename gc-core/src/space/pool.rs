@@ -88,6 +88,11 @@ impl BlockPool {
         warm
     }
 
+    /// Files a block that was never touched (the uncarved rest of a huge-page chunk) as cold.
+    pub(crate) fn give_untouched(&self, base: usize, node: Option<u32>) {
+        self.lists[self.list(node)].lock().unwrap().insert(0, FreeBlock { base, node, cold: true });
+    }
+
     /// Files a reserved block (warm), raising the retention cap to keep it.
     pub(crate) fn add_reserved(&self, base: usize, node: Option<u32>) {
         self.retain.fetch_add(1, Ordering::Relaxed);
