@@ -92,7 +92,7 @@ impl Heap {
         let large_threshold = config.large_object_threshold;
         #[cfg(feature = "leak-debug")]
         let leak_debug = config.leak_debug;
-        let old = OldGen::new(config.block_size, placer);
+        let old = OldGen::new(config.block_size, config.huge_pages, placer);
         let full_threshold = config.min_full_heap;
         let pretenure = Pretenuring::new(
             config.pretenuring,

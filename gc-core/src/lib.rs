@@ -65,7 +65,7 @@ pub use raw::TypeInfo;
 pub fn reserve(config: &HeapConfig, bytes: usize) -> std::io::Result<()> {
     let mut placer =
         space::placement::Placer::new(config.numa, config.topology.as_ref().map(|t| t.0.clone()));
-    space::old_gen::reserve(config.block_size, bytes, &mut placer)
+    space::old_gen::reserve(config.block_size, config.huge_pages, bytes, &mut placer)
 }
 
 /// Fault injection for tests. Not part of the API.

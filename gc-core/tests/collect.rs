@@ -649,3 +649,22 @@ fn a_store_outside_the_dirty_cards_is_reported_by_the_verifier() {
     arena.collect_minor();
     arena.mutate(|_, slots| assert_eq!(*slots[5000].0.get().unwrap(), 5000));
 }
+
+#[test]
+fn an_old_generation_on_huge_pages_collects_like_any_other() {
+    let config = common::builder().block_size(256 * 1024).huge_pages(true).build().unwrap();
+    assert!(config.huge_pages() && !HeapConfig::default().huge_pages());
+    let mut arena = Arena::<Rootable![Option<Gc<'_, Node<'_>>>]>::new(config, |_| None);
+    for round in 0..20u64 {
+        arena.mutate_root(|mc, head| {
+            for i in 0..5_000 {
+                let node = Gc::new(mc, Node { value: round * 5_000 + i, next: Lock::new(*head) });
+                *head = Some(node);
+            }
+        });
+        arena.collect_if_due();
+    }
+    arena.collect_full();
+    arena.mutate(|_, head| assert_eq!(sum(*head), ((0..100_000).sum(), 100_000)));
+    assert!(arena.stats().old_blocks > 8, "several chunks' worth of blocks");
+}

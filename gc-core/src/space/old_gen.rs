@@ -44,16 +44,18 @@ pub(crate) struct OldGen {
     carver: Carver,
 }
 
-/// Carves blocks smaller than a huge page out of huge-page-sized chunks, each mapped for
-/// transparent huge pages and bound to its NUMA node as a whole before anything touches it. A
-/// block mapped alone can never be backed by a huge page, nor can a chunk whose blocks are
-/// bound one by one as they are first used (the binding splits the mapping, and the first touch
-/// of a part faults small pages); a heap of huge pages takes the TLB misses out of marking,
-/// compaction and the program's own walks over a large old generation. Blocks are never
-/// unmapped (an empty block goes back to the pool with its pages discarded), so carving is
-/// safe; a chunk is only mapped when one is needed.
+/// Carves blocks smaller than a huge page out of huge-page-sized chunks, each bound to its NUMA
+/// node as a whole before anything touches it, and mapped for transparent huge pages if the
+/// configuration asks for them. A block mapped alone can never be backed by a huge page, nor
+/// can a chunk whose blocks are bound one by one as they are first used (the binding splits
+/// the mapping, and the first touch of a part faults small pages); a heap of huge pages takes
+/// the TLB misses out of marking, compaction and the program's own walks over a large old
+/// generation. Blocks are never unmapped (an empty block goes back to the pool with its pages
+/// discarded), so carving is safe; a chunk is only mapped when one is needed.
 #[derive(Debug, Default)]
 pub(crate) struct Carver {
+    /// Ask for transparent huge pages.
+    huge: bool,
     /// One chunk per node asked for (interleaving asks for each in turn): `(asked, got, next,
     /// end)`.
     chunks: Vec<(Option<u32>, Option<u32>, usize, usize)>,
@@ -71,7 +73,11 @@ impl Carver {
 }
 
 impl OldGen {
-    pub(crate) fn new(block_size: usize, placer: super::placement::Placer) -> OldGen {
+    pub(crate) fn new(
+        block_size: usize,
+        huge_pages: bool,
+        placer: super::placement::Placer,
+    ) -> OldGen {
         OldGen {
             geom: Geometry::new(block_size),
             blocks: Vec::new(),
@@ -84,7 +90,7 @@ impl OldGen {
             overflow_open: false,
             spares: Vec::new(),
             spare_budget: 0,
-            carver: Carver::default(),
+            carver: Carver { huge: huge_pages, chunks: Vec::new() },
         }
     }
 
@@ -348,7 +354,7 @@ fn map_block(
     };
     let chunk = &mut carver.chunks[index];
     if chunk.2 == chunk.3 {
-        let base = sys::map_huge_chunk()? as usize;
+        let base = sys::map_huge_chunk(carver.huge)? as usize;
         let got = placer.bind_block(base, sys::HUGE_PAGE, node);
         *chunk = (node, got, base, base + sys::HUGE_PAGE);
     }
@@ -361,12 +367,13 @@ fn map_block(
 /// pool: later promotions find memory ready, on the right node.
 pub(crate) fn reserve(
     block_size: usize,
+    huge_pages: bool,
     bytes: usize,
     placer: &mut super::placement::Placer,
 ) -> io::Result<()> {
     let pool = super::pool::shared(block_size);
     let node = placer.block_node();
-    let mut carver = Carver::default();
+    let mut carver = Carver { huge: huge_pages, chunks: Vec::new() };
     for _ in 0..bytes.div_ceil(block_size) {
         let (base, node) = map_block(block_size, node, placer, &mut carver)?;
         for page in (base..base + block_size).step_by(sys::page_size()) {

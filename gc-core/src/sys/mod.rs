@@ -48,13 +48,15 @@ pub(crate) fn map_aligned(len: usize, align: usize) -> io::Result<*mut u8> {
 /// The size of a transparent huge page on x86-64 (and arm64 with 4 KiB pages).
 pub(crate) const HUGE_PAGE: usize = 2 << 20;
 
-/// Maps a [`HUGE_PAGE`]-sized and -aligned range, as [`map_aligned`], and asks for
-/// transparent huge pages for it where the kernel offers them on request.
-pub(crate) fn map_huge_chunk() -> io::Result<*mut u8> {
+/// Maps a [`HUGE_PAGE`]-sized and -aligned range, as [`map_aligned`], and, if `huge`, asks
+/// for transparent huge pages for it where the kernel offers them on request.
+pub(crate) fn map_huge_chunk(huge: bool) -> io::Result<*mut u8> {
     let ptr = map_aligned(HUGE_PAGE, HUGE_PAGE)?;
-    // Advisory only: without THP the chunk is made of ordinary pages.
-    // SAFETY: our fresh mapping.
-    unsafe { libc::madvise(ptr.cast(), HUGE_PAGE, libc::MADV_HUGEPAGE) };
+    if huge {
+        // Advisory only: without THP the chunk is made of ordinary pages.
+        // SAFETY: our fresh mapping.
+        unsafe { libc::madvise(ptr.cast(), HUGE_PAGE, libc::MADV_HUGEPAGE) };
+    }
     Ok(ptr)
 }
 
