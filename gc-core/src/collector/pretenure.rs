@@ -15,15 +15,14 @@
 //!
 //! **Feedback without a fast-path cost.** The allocation fast path compares against the
 //! nursery's `limit`. Pretenuring lowers that limit to the next *sample point*, every
-//! 1/[`SAMPLES_PER_NURSERY`] of the nursery's size, so that one allocation in that many bytes takes the
-//! slow path, which notes its address and site. Each minor collection then reads whether the
-//! sampled objects were copied (their header is a forwarding word) and keeps, per site, the
-//! survival of its samples in that collection, counting only samples that lived through at
-//! least a sixteenth of a nursery's worth of allocation (right after its allocation nearly
-//! every object is alive; an early collection, such as a full one, would count the youngest
-//! as survivors). A site whose sampled survival is at least
-//! [`TENURE_RATE`] in [`TENURE_STREAK`] collections in a row, with at least [`MIN_SAMPLES`]
-//! samples each, is *tenured*.
+//! 1/[`SAMPLES_PER_NURSERY`] of the nursery's size, so that one allocation in that many bytes
+//! takes the slow path, which notes its address and site. Each minor collection then reads
+//! whether the sampled objects were copied (their header is a forwarding word) and keeps, per
+//! site, the survival of its samples, counting only samples that lived through at least a
+//! sixteenth of a nursery's worth of allocation (right after its allocation nearly every
+//! object is alive; an early collection, such as a full one, would count the youngest as
+//! survivors). A site whose sampled survival is at least [`TENURE_RATE`] in [`TENURE_STREAK`]
+//! windows in a row, of at least [`MIN_SAMPLES`] samples each, is *tenured*.
 //!
 //! **Tenured sites.** The fast path also tests the site's bit in a 64-bit filter of tenured
 //! sites (a hash of the line and column, so a constant mask for an inlined allocation: one
@@ -35,9 +34,9 @@
 //! **Trials.** Once a tenured site has allocated [`TRIAL_NURSERIES`] nursery sizes, it goes
 //! back to the nursery for a trial: the next minor collection comes after an eighth of a
 //! nursery (so a trial of a site whose objects all survive copies little), its samples are
-//! measured again, and high survival tenures it again. A site whose objects stopped surviving (the program's phase
-//! changed) stays in the nursery, and one that allocated nothing since the last collection is
-//! untenured at once. So that trials come in bounded time, a minor collection is due once
+//! measured again, and high survival tenures it again. A site whose objects stopped surviving
+//! (the program's phase changed) stays in the nursery, and one that allocated nothing since
+//! the last collection is untenured at once. So that trials come in bounded time, a minor collection is due once
 //! tenured sites have allocated [`REVIEW_NURSERIES`] nursery sizes since the last one (it
 //! finds a nearly empty nursery and is cheap). Survival is measured in the nursery rather than
 //! among the tenured objects: a tenured object is remembered, and a minor collection cannot
@@ -47,7 +46,7 @@
 //! What it costs when wrong: a site tenured at the end of a phase puts at most about
 //! `TRIAL_NURSERIES` nurseries of short-lived objects into the old generation before a trial
 //! untenures it; the next full collection reclaims them. A trial of a site that should stay
-//! tenured copies one nursery of its objects in every `TRIAL_NURSERIES`.
+//! tenured copies at most an eighth of a nursery of its objects in every `TRIAL_NURSERIES`.
 
 use std::panic::Location;
 
@@ -59,7 +58,7 @@ use crate::raw::{ObjPtr, FORWARDED};
 const SAMPLES_PER_NURSERY: usize = 256;
 /// Nursery sizes of a tenured site's allocation between two trials.
 const TRIAL_NURSERIES: usize = 16;
-/// Samples a site needs in one collection for its survival to count.
+/// Samples a site needs for its survival to count (accumulated over collections if need be).
 const MIN_SAMPLES: u32 = 16;
 /// Survival of a site's samples that tenures it...
 const TENURE_RATE: f64 = 0.9;
@@ -94,8 +93,6 @@ struct Site {
     tenured: bool,
     /// Consecutive collections with high survival.
     streak: u32,
-    /// Back in the nursery for a trial, until the next minor collection.
-    trial: bool,
     /// This collection's samples, and how many of them survived.
     samples: u32,
     survived: u32,
@@ -120,8 +117,7 @@ pub(crate) struct Pretenuring {
     /// Sampled nursery objects since the last minor collection, with their site and the
     /// allocation clock when they were allocated.
     samples: Vec<(ObjPtr, u32, usize)>,
-    /// The nursery's size: the age (in bytes allocated since) up to which a sample's survival
-    /// counts.
+    /// The nursery's size, the unit of the ages, trials and reviews.
     nursery_size: usize,
     /// The nursery address from which the next allocation is sampled.
     next_sample: usize,
@@ -192,7 +188,6 @@ impl Pretenuring {
                 location,
                 tenured: self.everything,
                 streak: 0,
-                trial: false,
                 samples: 0,
                 survived: 0,
                 tenured_bytes: 0,
@@ -268,7 +263,6 @@ impl Pretenuring {
         let (mut tenured, mut trials) = (0, 0);
         for site in &mut self.sites {
             if self.everything {
-                site.trial = site.tenured;
                 site.tenured = !site.tenured;
             } else if site.tenured {
                 site.since_trial += site.tenured_bytes;
@@ -278,26 +272,22 @@ impl Pretenuring {
                 } else if site.since_trial >= TRIAL_NURSERIES * self.nursery_size {
                     // One collection with high survival tenures it again.
                     site.tenured = false;
-                    site.trial = true;
                     site.streak = TENURE_STREAK - 1;
                     site.samples = 0;
                     site.survived = 0;
                     trials += 1;
                 }
                 site.tenured_bytes = 0;
-            } else {
-                if site.samples >= MIN_SAMPLES {
-                    // A site with few samples per collection accumulates them over several.
-                    let rate = site.survived as f64 / site.samples as f64;
-                    site.streak = if rate >= TENURE_RATE { site.streak + 1 } else { 0 };
-                    site.tenured = site.streak >= TENURE_STREAK;
-                    site.since_trial = 0;
-                    site.samples = 0;
-                    site.survived = 0;
-                }
-                // A trial lasts one collection (with too few samples, the site's next
-                // collections decide as for any site).
-                site.trial = false;
+            } else if site.samples >= MIN_SAMPLES {
+                // A site with few samples per collection accumulates them over several. A
+                // trial lasts one collection: with too few samples, the site's next
+                // collections decide as for any site.
+                let rate = site.survived as f64 / site.samples as f64;
+                site.streak = if rate >= TENURE_RATE { site.streak + 1 } else { 0 };
+                site.tenured = site.streak >= TENURE_STREAK;
+                site.since_trial = 0;
+                site.samples = 0;
+                site.survived = 0;
             }
             tenured += site.tenured as usize;
         }
