@@ -103,3 +103,50 @@ pub fn bumpalo(n: u64) -> u64 {
     }
     ring.iter().flatten().map(|s| s.value).sum()
 }
+
+/// Allocation of objects that all survive: a list of `n` nodes, each pointing at the one
+/// before, built in `mutate` slices of 10,000 with `collect_if_due` between them. With
+/// pretenuring the site is tenured after two minor collections and the nodes are allocated
+/// in the old generation; without it each is allocated in the nursery and promoted. Returns
+/// the sum of the values, walking the list.
+pub fn survivors(n: u64, config: HeapConfig) -> (u64, gc_core::Stats) {
+    let mut arena = Arena::<Rootable![Option<Gc<'_, Small<'_>>>]>::new(config, |_| None);
+    let mut i = 0;
+    while i < n {
+        arena.mutate_root(|mc, head| {
+            for _ in 0..SLICE.min(n - i) {
+                *head = Some(Gc::new(mc, Small { value: i, next: *head }));
+                i += 1;
+            }
+        });
+        arena.collect_if_due();
+    }
+    let sum = arena.mutate(|_, head| {
+        let (mut sum, mut at) = (0, *head);
+        while let Some(node) = at {
+            sum += node.value;
+            at = node.next;
+        }
+        sum
+    });
+    (sum, arena.stats())
+}
+
+/// The same list in a bumpalo arena (never freed: the bound on allocating and linking).
+pub fn survivors_bumpalo(n: u64) -> u64 {
+    struct Node<'b> {
+        value: u64,
+        next: Option<&'b Node<'b>>,
+    }
+    let bump = bumpalo::Bump::new();
+    let mut head: Option<&Node<'_>> = None;
+    for i in 0..n {
+        head = Some(bump.alloc(Node { value: i, next: head }));
+    }
+    let (mut sum, mut at) = (0, head);
+    while let Some(node) = at {
+        sum += node.value;
+        at = node.next;
+    }
+    sum
+}

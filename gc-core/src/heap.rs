@@ -211,14 +211,24 @@ impl Heap {
     ) -> Result<ObjPtr, AllocError> {
         let young = (size <= MIN_LARGE_OBJECT_THRESHOLD || size <= self.large_threshold)
             && info.align <= MAX_BLOCK_ALIGN;
-        let mut placement = Placement::Overflow;
         if young {
             let site = std::panic::Location::caller();
-            let (index, route) =
-                self.state.borrow_mut().pretenure.route(site, size, self.nursery.cursor.get());
-            match route {
-                Route::Old => placement = Placement::Tenured,
-                Route::Nursery { sample } => loop {
+            let mut state = self.state.borrow_mut();
+            let (index, route) = state.pretenure.route(site, size, self.nursery.cursor.get());
+            if route == Route::Old {
+                // One borrow for the route and the allocation: this is every allocation of a
+                // tenured site.
+                let obj = state.alloc_tenured(info, size, header, self.nursery.committed())?;
+                drop(state);
+                #[cfg(feature = "leak-debug")]
+                if self.leak_debug {
+                    self.record_birth(obj, site);
+                }
+                return Ok(obj);
+            }
+            drop(state);
+            if let Route::Nursery { sample } = route {
+                loop {
                     if let Some(obj) = self.bump(info, size, header, self.nursery.end()) {
                         if sample {
                             let mut state = self.state.borrow_mut();
@@ -240,14 +250,14 @@ impl Heap {
                         .old
                         .placer
                         .bind_extension(self.nursery.start + committed, step);
-                },
+                }
             }
         }
         let obj = self.state.borrow_mut().alloc_outside_nursery(
             info,
             size,
             header,
-            placement,
+            Placement::Overflow,
             self.nursery.committed(),
         )?;
         #[cfg(feature = "leak-debug")]
@@ -397,8 +407,8 @@ impl HeapState {
 
     /// Allocation in the large-object space, or in the old generation: both may now receive
     /// pointers to nursery objects without a barrier (the object is being initialised), so a
-    /// large object or a tenured one is remembered, and an old-generation range allocated
-    /// because the nursery is full is scanned by the next minor collection.
+    /// large object is remembered, and an old-generation range allocated because the nursery
+    /// is full (or for a pinned object) is scanned by the next minor collection.
     pub(crate) fn alloc_outside_nursery(
         &mut self,
         info: &'static TypeInfo,
@@ -423,19 +433,7 @@ impl HeapState {
             if !self.old.fits(size, offset, info.align) {
                 self.check_limit(nursery_committed, self.config.block_size)?;
             }
-            obj = match placement {
-                Placement::Tenured => {
-                    let obj = self.old.alloc(size, offset, info.align).map_err(out_of_memory)?;
-                    if info.trace.is_some() {
-                        flags |= REMEMBERED;
-                        self.remembered.push(obj);
-                    }
-                    obj
-                }
-                Placement::Overflow | Placement::Pinned => {
-                    self.old.alloc_overflow(size, offset, info.align).map_err(out_of_memory)?
-                }
-            };
+            obj = self.old.alloc_overflow(size, offset, info.align).map_err(out_of_memory)?;
             if info.drop.is_some() {
                 // SAFETY: the block is ours; no other reference to its metadata is live.
                 unsafe { self.old.geom.block_of(obj).meta().has_drop = true };
@@ -452,6 +450,43 @@ impl HeapState {
         }
         self.debt += size;
         self.stats.bytes_allocated += size as u64;
+        Ok(obj)
+    }
+
+    /// An object of a tenured allocation site (see [`crate::collector::pretenure`]), no larger
+    /// than the large-object threshold: bump allocation in the old generation. It may receive
+    /// pointers to nursery objects without a barrier (it is being initialised), so it is
+    /// remembered if its type has pointers.
+    #[inline]
+    pub(crate) fn alloc_tenured(
+        &mut self,
+        info: &'static TypeInfo,
+        size: usize,
+        header: &'static TypeInfo,
+        nursery_committed: usize,
+    ) -> Result<ObjPtr, AllocError> {
+        let offset = info.payload_offset();
+        if !self.old.fits(size, offset, info.align) {
+            self.check_limit(nursery_committed, self.config.block_size)?;
+        }
+        let obj = self
+            .old
+            .alloc(size, offset, info.align)
+            .map_err(|source| AllocError::OutOfMemory { requested: size, source })?;
+        let mut flags = 0;
+        if info.trace.is_some() {
+            flags = REMEMBERED;
+            self.remembered.push(obj);
+        }
+        if info.drop.is_some() {
+            // SAFETY: the block is ours; no other reference to its metadata is live.
+            unsafe { self.old.geom.block_of(obj).meta().has_drop = true };
+        }
+        // SAFETY: fresh space for the object.
+        unsafe { obj.set_header(header_word(header, flags)) };
+        self.stats.bytes_pretenured += size as u64;
+        self.stats.bytes_allocated += size as u64;
+        self.debt += size;
         Ok(obj)
     }
 
@@ -480,16 +515,15 @@ impl HeapState {
     }
 }
 
-/// Why an object is allocated outside the nursery (large objects go to their space whatever
-/// the reason).
+/// Why an object is allocated outside the nursery by [`HeapState::alloc_outside_nursery`]
+/// (large objects go to their space whatever the reason; tenured sites' objects go through
+/// [`HeapState::alloc_tenured`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Placement {
     /// The nursery cannot grow within this `mutate` call.
     Overflow,
     /// Asked for: the object never moves.
     Pinned,
-    /// Its allocation site is tenured.
-    Tenured,
 }
 
 /// Why an allocation failed.
