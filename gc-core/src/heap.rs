@@ -455,8 +455,9 @@ impl HeapState {
 
     /// An object of a tenured allocation site (see [`crate::collector::pretenure`]), no larger
     /// than the large-object threshold: bump allocation in the old generation. It may receive
-    /// pointers to nursery objects without a barrier (it is being initialised), so it is
-    /// remembered if its type has pointers.
+    /// pointers to nursery objects without a barrier (it is being initialised), so if its type
+    /// has pointers it goes in a range the next minor collection scans (as objects placed when
+    /// the nursery is full do: contiguous, no remembered-set entry or header bit per object).
     #[inline]
     pub(crate) fn alloc_tenured(
         &mut self,
@@ -469,21 +470,18 @@ impl HeapState {
         if !self.old.fits(size, offset, info.align) {
             self.check_limit(nursery_committed, self.config.block_size)?;
         }
-        let obj = self
-            .old
-            .alloc(size, offset, info.align)
-            .map_err(|source| AllocError::OutOfMemory { requested: size, source })?;
-        let mut flags = 0;
-        if info.trace.is_some() {
-            flags = REMEMBERED;
-            self.remembered.push(obj);
+        let obj = if info.trace.is_some() {
+            self.old.alloc_scanned(size, offset, info.align)
+        } else {
+            self.old.alloc(size, offset, info.align)
         }
+        .map_err(|source| AllocError::OutOfMemory { requested: size, source })?;
         if info.drop.is_some() {
             // SAFETY: the block is ours; no other reference to its metadata is live.
             unsafe { self.old.geom.block_of(obj).meta().has_drop = true };
         }
         // SAFETY: fresh space for the object.
-        unsafe { obj.set_header(header_word(header, flags)) };
+        unsafe { obj.set_header(header_word(header, 0)) };
         self.stats.bytes_pretenured += size as u64;
         self.stats.bytes_allocated += size as u64;
         self.debt += size;

@@ -28,20 +28,21 @@
 //! sites (a hash of the line and column, so a constant mask for an inlined allocation: one
 //! `test` of a word next to the cursor). A tenured site's allocations take the slow path,
 //! which checks the site exactly, and go to the old generation; those that may point at
-//! nursery objects (their type has pointers) are remembered, as the barrier would remember
-//! them, so the next minor collection scans them. Other sites keep the fast path.
+//! nursery objects (their type has pointers) are recorded in ranges that the next minor
+//! collection scans, as for objects placed there when the nursery is full. Other sites keep
+//! the fast path.
 //!
 //! **Trials.** Once a tenured site has allocated [`TRIAL_NURSERIES`] nursery sizes, it goes
 //! back to the nursery for a trial: the next minor collection comes after an eighth of a
 //! nursery (so a trial of a site whose objects all survive copies little), its samples are
 //! measured again, and high survival tenures it again. A site whose objects stopped surviving
 //! (the program's phase changed) stays in the nursery, and one that allocated nothing since
-//! the last collection is untenured at once. So that trials come in bounded time, a minor collection is due once
-//! tenured sites have allocated [`REVIEW_NURSERIES`] nursery sizes since the last one (it
-//! finds a nearly empty nursery and is cheap). Survival is measured in the nursery rather than
-//! among the tenured objects: a tenured object is remembered, and a minor collection cannot
-//! tell a dead remembered object from a live one, so the nursery objects it points at would
-//! all look like survivors.
+//! the last collection is untenured at once. So that trials come in bounded time, a minor
+//! collection is due once tenured sites have allocated [`REVIEW_NURSERIES`] nursery sizes
+//! since the last one (it finds a nearly empty nursery and is cheap). Survival is measured in
+//! the nursery rather than among the tenured objects: a minor collection scans the tenured
+//! objects (and remembered ones) as roots, dead or alive, so the nursery objects they point
+//! at would all look like survivors.
 //!
 //! What it costs when wrong: a site tenured at the end of a phase puts at most about
 //! `TRIAL_NURSERIES` nurseries of short-lived objects into the old generation before a trial
@@ -121,8 +122,12 @@ pub(crate) struct Pretenuring {
     nursery_size: usize,
     /// The nursery address from which the next allocation is sampled.
     next_sample: usize,
-    /// Bytes between samples.
+    /// Mean bytes between samples.
     interval: usize,
+    /// State of the generator that spreads sample points (xorshift64): fixed intervals would
+    /// alias with a program that allocates in a fixed pattern, and sample the same kind of
+    /// object every time.
+    rng: u64,
     /// Bytes of tenured allocation since the last minor collection.
     tenured_bytes: usize,
     /// Sites tenured now, and on trial.
@@ -141,6 +146,7 @@ impl Pretenuring {
         Pretenuring {
             everything: enabled && everything,
             interval,
+            rng: 0x9e37_79b9_7f4a_7c15,
             nursery_size,
             enabled,
             index: AddrMap::default(),
@@ -221,7 +227,15 @@ impl Pretenuring {
     /// the nursery.
     pub(crate) fn sampled(&mut self, obj: ObjPtr, site: u32, cursor: usize, used: usize) {
         self.samples.push((obj, site, used + self.tenured_bytes));
-        self.next_sample = cursor + self.interval;
+        self.next_sample = cursor + self.next_interval();
+    }
+
+    /// Bytes to the next sample point: uniform in [interval / 2, 3 × interval / 2).
+    fn next_interval(&mut self) -> usize {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        self.interval / 2 + (self.rng % self.interval as u64) as usize
     }
 
     /// Whether a minor collection is due for pretenuring's sake, `nursery_used` bytes of the
@@ -294,7 +308,7 @@ impl Pretenuring {
         self.trials = trials;
         self.tenured_sites = tenured;
         self.tenured_bytes = 0;
-        self.next_sample = nursery_start + self.interval;
+        self.next_sample = nursery_start + self.next_interval();
     }
 }
 

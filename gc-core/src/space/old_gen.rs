@@ -30,10 +30,13 @@ pub(crate) struct OldGen {
     /// every safepoint).
     used: usize,
     /// Ranges of objects the mutator placed here since the last minor collection (the nursery
-    /// was full). They may point into the nursery without having been remembered, so the next
-    /// minor collection scans them: `(first object, block)`, up to the block's top.
+    /// was full, a pinned object, a tenured site's objects with pointers). They may point into
+    /// the nursery without having been remembered, so the next minor collection scans them:
+    /// `(first object, block)`, up to the block's top.
     pub(crate) overflow: Vec<(usize, Block)>,
-    overflow_open: bool,
+    /// Whether a range makes a minor collection due (the nursery was full, or a pinned object:
+    /// not for tenured objects, whose ranges wait for the next minor collection).
+    force_minor: bool,
     /// Empty blocks kept resident for this arena's next promotions, up to `spare_budget`:
     /// after an automatic full collection the old generation grows back to its threshold
     /// before the next one, and a block given back to the OS would be faulted in and zeroed
@@ -87,7 +90,7 @@ impl OldGen {
             limit: 0,
             used: 0,
             overflow: Vec::new(),
-            overflow_open: false,
+            force_minor: false,
             spares: Vec::new(),
             spare_budget: 0,
             carver: Carver { huge: huge_pages, chunks: Vec::new() },
@@ -136,27 +139,42 @@ impl OldGen {
         !self.blocks.is_empty() && place(self.cursor, payload_offset, align) + size <= self.limit
     }
 
-    /// Allocation by the mutator when the nursery is full: as `alloc`, and the object is
-    /// recorded for scanning by the next minor collection.
+    /// Allocation by the mutator when the nursery is full (or of a pinned object): as
+    /// `alloc`, and the object is recorded for scanning by the next minor collection, which
+    /// is due at once.
     pub(crate) fn alloc_overflow(
         &mut self,
         size: usize,
         payload_offset: usize,
         align: usize,
     ) -> io::Result<ObjPtr> {
-        let before = self.blocks.last().copied();
+        let obj = self.alloc_scanned(size, payload_offset, align)?;
+        self.force_minor = true;
+        Ok(obj)
+    }
+
+    /// As `alloc`, and the object is recorded for scanning by the next minor collection,
+    /// whenever it comes.
+    pub(crate) fn alloc_scanned(
+        &mut self,
+        size: usize,
+        payload_offset: usize,
+        align: usize,
+    ) -> io::Result<ObjPtr> {
         let obj = self.alloc(size, payload_offset, align)?;
         let block = *self.blocks.last().expect("a current block");
-        if !self.overflow_open || before != Some(block) {
+        // A range runs to its block's top: one per block (plain allocations in between, which
+        // may have moved to another block, are inside a range or need no scanning).
+        if self.overflow.last().map(|&(_, b)| b) != Some(block) {
             self.overflow.push((obj.addr(), block));
-            self.overflow_open = true;
         }
         Ok(obj)
     }
 
-    /// Whether the mutator allocated here since the last minor collection.
+    /// Whether the nursery overflowed into the old generation, or a pinned object was
+    /// allocated, since the last minor collection.
     pub(crate) fn overflowed(&self) -> bool {
-        !self.overflow.is_empty()
+        self.force_minor
     }
 
     /// The overflow ranges as `(start, end)`.
@@ -171,7 +189,7 @@ impl OldGen {
     /// Closes the overflow ranges (a minor collection scanned them).
     pub(crate) fn clear_overflow(&mut self) {
         self.overflow.clear();
-        self.overflow_open = false;
+        self.force_minor = false;
     }
 
     /// Where allocation stands, to `rewind` to if a minor collection is abandoned.
