@@ -215,7 +215,7 @@ impl Heap {
             let site = std::panic::Location::caller();
             let mut state = self.state.borrow_mut();
             let (index, route) = state.pretenure.route(site, size, self.nursery.cursor.get());
-            if route == Route::Old {
+            let Route::Nursery { sample } = route else {
                 // One borrow for the route and the allocation: this is every allocation of a
                 // tenured site.
                 let obj = state.alloc_tenured(info, size, header, self.nursery.committed())?;
@@ -225,32 +225,30 @@ impl Heap {
                     self.record_birth(obj, site);
                 }
                 return Ok(obj);
-            }
+            };
             drop(state);
-            if let Route::Nursery { sample } = route {
-                loop {
-                    if let Some(obj) = self.bump(info, size, header, self.nursery.end()) {
-                        if sample {
-                            let mut state = self.state.borrow_mut();
-                            let cursor = self.nursery.cursor.get();
-                            state.pretenure.sampled(obj, index, cursor, self.nursery.used());
-                            self.nursery.set_cap(state.pretenure.limit_cap());
-                        }
-                        return Ok(obj);
+            loop {
+                if let Some(obj) = self.bump(info, size, header, self.nursery.end()) {
+                    if sample {
+                        let mut state = self.state.borrow_mut();
+                        let cursor = self.nursery.cursor.get();
+                        state.pretenure.sampled(obj, index, cursor, self.nursery.used());
+                        self.nursery.set_cap(state.pretenure.limit_cap());
                     }
-                    // The nursery is full within this `mutate` call: grow it (see `Nursery`).
-                    let step = self.nursery.extension_step(size + info.align);
-                    self.state.borrow().check_limit(self.nursery.committed(), step)?;
-                    let committed = self.nursery.committed();
-                    if !self.nursery.extend(step) {
-                        break;
-                    }
-                    self.state
-                        .borrow_mut()
-                        .old
-                        .placer
-                        .bind_extension(self.nursery.start + committed, step);
+                    return Ok(obj);
                 }
+                // The nursery is full within this `mutate` call: grow it (see `Nursery`).
+                let step = self.nursery.extension_step(size + info.align);
+                self.state.borrow().check_limit(self.nursery.committed(), step)?;
+                let committed = self.nursery.committed();
+                if !self.nursery.extend(step) {
+                    break;
+                }
+                self.state
+                    .borrow_mut()
+                    .old
+                    .placer
+                    .bind_extension(self.nursery.start + committed, step);
             }
         }
         let obj = self.state.borrow_mut().alloc_outside_nursery(

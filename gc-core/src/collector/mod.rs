@@ -7,7 +7,8 @@
 //! move and every reference is rewritten.
 //!
 //! Pacing: a minor collection is due when the nursery cannot take the next `mutate` slice's
-//! allocation (estimated from the slices seen so far) or has overflowed; a full one when the
+//! allocation (estimated from the slices seen so far), has overflowed, or pretenuring wants
+//! its decisions reviewed (see [`pretenure`]); a full one when the
 //! old generation and the large objects exceed `growth_factor` times the bytes live after the
 //! previous full collection (and at least `min_full_heap`).
 
@@ -193,10 +194,9 @@ pub(crate) fn due(heap: &mut Heap) -> Option<CollectionKind> {
     }
     // Tenured sites' decisions are reviewed at minor collections, which their allocation
     // does not bring about by filling the nursery.
-    let overflowed = state.old.overflowed() || state.pretenure.review_due(nursery_used);
+    let forced = state.old.overflowed() || state.pretenure.review_due(nursery_used);
     let remaining = nursery_size.saturating_sub(nursery_used);
-    if overflowed || remaining == 0 || remaining < state.pacing.slice_estimate.min(nursery_size / 2)
-    {
+    if forced || remaining == 0 || remaining < state.pacing.slice_estimate.min(nursery_size / 2) {
         return Some(CollectionKind::Minor);
     }
     None
