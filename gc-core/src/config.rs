@@ -261,10 +261,10 @@ impl HeapConfigBuilder {
     }
     /// Asks for transparent huge pages for the old generation (default off; the nursery always
     /// asks). Blocks are carved from 2 MiB chunks either way, so the kernel can back each chunk
-    /// with one huge page: full collections of a large heap run 7–13 % faster (fewer TLB
+    /// with one huge page: a full collection of a 1 M-node tree runs 7–13 % faster (fewer TLB
     /// misses), but the kernel may stall a fault to find or compact a free 2 MiB page, and a
     /// virtual machine whose memory is backed lazily by its host pays for every first touch of
-    /// a fresh huge page (see the crate docs, "Memory layout"). `GC_CORE_HUGE_PAGES=1` turns it
+    /// a fresh huge page (see the crate docs, "NUMA"). `GC_CORE_HUGE_PAGES=1` turns it
     /// on for a whole process.
     pub fn huge_pages(mut self, on: bool) -> Self {
         self.config.huge_pages = on;

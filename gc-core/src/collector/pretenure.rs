@@ -66,7 +66,7 @@ const TENURE_RATE: f64 = 0.9;
 /// ... when seen in this many minor collections in a row.
 const TENURE_STREAK: u32 = 2;
 /// Nursery sizes of tenured allocation after which a minor collection reviews the decisions.
-pub(crate) const REVIEW_NURSERIES: usize = 4;
+const REVIEW_NURSERIES: usize = 4;
 
 /// A site's bit in the fast path's filter: a tenured site's allocations, and those of any
 /// site with the same bit, leave the fast path. It hashes the line and column, not the

@@ -105,8 +105,8 @@ impl Nursery {
         self.end.get()
     }
 
-    /// Caps the fast path's limit at `cap` (pretenuring's next sample point; 0 sends every
-    /// allocation to the slow path; `usize::MAX` caps nothing).
+    /// Caps the fast path's limit at `cap` (pretenuring's next sample point; `usize::MAX` caps
+    /// nothing).
     #[inline]
     pub(crate) fn set_cap(&self, cap: usize) {
         self.cap.set(cap);
@@ -162,7 +162,7 @@ impl Nursery {
     /// them.
     pub(crate) fn discard(&mut self) {
         debug_assert_eq!(self.cursor.get(), self.start, "the nursery is empty");
-        // SAFETY: `[start, limit)` is page-aligned, committed by us, and holds nothing live:
+        // SAFETY: `[start, end)` is page-aligned, committed by us, and holds nothing live:
         // the nursery is empty.
         unsafe { sys::discard(self.start as *mut u8, self.end.get() - self.start) };
     }

@@ -55,21 +55,34 @@ pub(crate) struct OldGen {
 /// the TLB misses out of marking, compaction and the program's own walks over a large old
 /// generation. Blocks are never unmapped (an empty block goes back to the pool with its pages
 /// discarded), so carving is safe; a chunk is only mapped when one is needed.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Carver {
     /// Ask for transparent huge pages.
     huge: bool,
-    /// One chunk per node asked for (interleaving asks for each in turn): `(asked, got, next,
-    /// end)`.
-    chunks: Vec<(Option<u32>, Option<u32>, usize, usize)>,
+    /// One chunk per node asked for (interleaving asks for each in turn).
+    chunks: Vec<Chunk>,
+}
+
+/// A huge-page chunk being carved: `[next, end)` is not carved yet.
+#[derive(Debug)]
+struct Chunk {
+    /// The node it was asked for, and the one it is bound to.
+    asked: Option<u32>,
+    got: Option<u32>,
+    next: usize,
+    end: usize,
 }
 
 impl Carver {
+    fn new(huge: bool) -> Carver {
+        Carver { huge, chunks: Vec::new() }
+    }
+
     /// Files the blocks not carved yet in `pool`, as free blocks never touched.
     fn give_rest(&mut self, size: usize, pool: &super::pool::BlockPool) {
-        for (_, got, next, end) in self.chunks.drain(..) {
-            for base in (next..end).step_by(size) {
-                pool.give_untouched(base, got);
+        for chunk in self.chunks.drain(..) {
+            for base in (chunk.next..chunk.end).step_by(size) {
+                pool.give_untouched(base, chunk.got);
             }
         }
     }
@@ -93,7 +106,7 @@ impl OldGen {
             force_minor: false,
             spares: Vec::new(),
             spare_budget: 0,
-            carver: Carver { huge: huge_pages, chunks: Vec::new() },
+            carver: Carver::new(huge_pages),
         }
     }
 
@@ -363,22 +376,22 @@ fn map_block(
         let node = placer.bind_block(base, size, node);
         return Ok((base, node));
     }
-    let index = match carver.chunks.iter().position(|chunk| chunk.0 == node) {
+    let index = match carver.chunks.iter().position(|chunk| chunk.asked == node) {
         Some(index) => index,
         None => {
-            carver.chunks.push((node, None, 0, 0));
+            carver.chunks.push(Chunk { asked: node, got: None, next: 0, end: 0 });
             carver.chunks.len() - 1
         }
     };
     let chunk = &mut carver.chunks[index];
-    if chunk.2 == chunk.3 {
+    if chunk.next == chunk.end {
         let base = sys::map_huge_chunk(carver.huge)? as usize;
         let got = placer.bind_block(base, sys::HUGE_PAGE, node);
-        *chunk = (node, got, base, base + sys::HUGE_PAGE);
+        *chunk = Chunk { asked: node, got, next: base, end: base + sys::HUGE_PAGE };
     }
-    let base = chunk.2;
-    chunk.2 += size;
-    Ok((base, chunk.1))
+    let base = chunk.next;
+    chunk.next += size;
+    Ok((base, chunk.got))
 }
 
 /// Maps `bytes` of blocks bound to `node`, faults them in, and files them in the process's
@@ -391,7 +404,7 @@ pub(crate) fn reserve(
 ) -> io::Result<()> {
     let pool = super::pool::shared(block_size);
     let node = placer.block_node();
-    let mut carver = Carver { huge: huge_pages, chunks: Vec::new() };
+    let mut carver = Carver::new(huge_pages);
     for _ in 0..bytes.div_ceil(block_size) {
         let (base, node) = map_block(block_size, node, placer, &mut carver)?;
         for page in (base..base + block_size).step_by(sys::page_size()) {
