@@ -194,7 +194,12 @@ where
     fn run_collection(&mut self, kind: CollectionKind, automatic: bool) {
         let root = &mut *self.root;
         let roots = &mut |t: &mut Tracer<'_>| trace_root(root, t);
-        collector::collect(&mut self.heap, roots, kind, automatic);
+        let mut panics = collector::DropPanics::default();
+        if let Some(payload) = collector::collect(&mut self.heap, roots, kind, automatic) {
+            panics.keep(payload);
+        }
+        // The heap is consistent again: what follows may run user code (the callback, and
+        // leak-debug's growth tracking), and the collection's own panic is resumed after it.
         #[cfg(feature = "leak-debug")]
         if kind == CollectionKind::Full && self.heap.leak_debug {
             self.after_full_collection_for_leaks();
@@ -204,10 +209,11 @@ where
             if let Some(limit) = state.config.max_heap {
                 let size = state.heap_size(self.heap.nursery.committed());
                 if size as f64 >= limit as f64 * state.config.near_limit {
-                    callback(size, limit);
+                    panics.catch(|| callback(size, limit));
                 }
             }
         }
+        panics.resume();
     }
 
     /// NUMA placement of this arena's memory: the policy in effect, and per node the blocks

@@ -12,6 +12,7 @@ use std::fmt;
 use std::rc::Rc;
 
 use crate::collector::weak::Liveness;
+use crate::collector::DropPanics;
 use crate::gc::Gc;
 use crate::mutation::Mutation;
 use crate::raw::{ObjPtr, FORWARDED};
@@ -116,6 +117,8 @@ impl<T: 'static> fmt::Debug for FinalizationRegistry<T> {
 /// A registration, type-erased for the heap.
 trait Pending {
     fn deliver(self: Box<Self>);
+    /// Drops the registration undelivered.
+    fn discard(self: Box<Self>);
     fn abandoned(&self) -> bool;
 }
 
@@ -133,6 +136,11 @@ impl<T: 'static> Pending for Entry<T> {
         }
     }
 
+    fn discard(self: Box<Self>) {
+        let registry = &self.registry;
+        registry.pending.set(registry.pending.get() - 1);
+    }
+
     fn abandoned(&self) -> bool {
         self.registry.handles.get() == 0
     }
@@ -140,10 +148,16 @@ impl<T: 'static> Pending for Entry<T> {
 
 /// The heap's registrations, young and old apart so that a minor collection looks only at the
 /// young ones.
+///
+/// Delivering a token is user code: when the registry is gone the token is dropped, and the
+/// registry's last reference may go with it. So the collection only moves the registrations
+/// of dead objects to `due`, and delivers them ([`Finalizers::deliver`]) once its bookkeeping
+/// is complete, each under the panic catching of [`DropPanics`].
 #[derive(Default)]
 pub(crate) struct Finalizers {
     young: Vec<(ObjPtr, Box<dyn Pending>)>,
     old: Vec<(ObjPtr, Box<dyn Pending>)>,
+    due: Vec<Box<dyn Pending>>,
 }
 
 impl Finalizers {
@@ -161,7 +175,7 @@ impl Finalizers {
         for (target, entry) in self.young.drain(..) {
             match live.live(target) {
                 Some(now) if !entry.abandoned() => self.old.push((now, entry)),
-                _ => entry.deliver(),
+                _ => self.due.push(entry),
             }
         }
     }
@@ -173,10 +187,31 @@ impl Finalizers {
             if live.live(target).is_some() && !entry.abandoned() {
                 kept.push((target, entry));
             } else {
-                entry.deliver();
+                self.due.push(entry);
             }
         }
         self.old = kept;
+    }
+
+    /// Delivers the tokens of the registrations found dead, each under `panics` (the end of a
+    /// collection, when the heap is consistent again).
+    pub(crate) fn deliver(&mut self, panics: &mut DropPanics) {
+        // Taken first: a panic in one delivery leaves the others to deliver, and the list
+        // consistent.
+        for entry in std::mem::take(&mut self.due) {
+            panics.catch(|| entry.deliver());
+        }
+    }
+
+    /// The heap is going away: the registrations found dead are delivered, the others
+    /// dropped undelivered (their objects were never found dead), each under `panics`.
+    pub(crate) fn discard_all(&mut self, panics: &mut DropPanics) {
+        self.deliver(panics);
+        let young = std::mem::take(&mut self.young);
+        let old = std::mem::take(&mut self.old);
+        for (_, entry) in young.into_iter().chain(old) {
+            panics.catch(|| entry.discard());
+        }
     }
 
     /// After planning a compaction: registrations follow their objects.

@@ -587,6 +587,8 @@ impl Drop for Heap {
         crate::debug::leak::forget_growth(self.id);
         let mut panics = crate::collector::DropPanics::default();
         self.drop_all_objects(&mut panics);
+        self.state.get_mut().finalizers.discard_all(&mut panics);
+        // Already unwinding (the root's destructor panicked): the kept panic is dropped.
         if !std::thread::panicking() {
             panics.resume();
         }

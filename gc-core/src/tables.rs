@@ -13,6 +13,7 @@ use std::hash::{BuildHasherDefault, Hash};
 use std::marker::PhantomData;
 
 use crate::collector::weak::Liveness;
+use crate::collector::DropPanics;
 use crate::gc::{Gc, Invariant};
 use crate::identity::AddrHasher;
 use crate::mutation::Mutation;
@@ -111,16 +112,38 @@ impl<'gc, K: ?Sized + 'gc, V> EphemeronTable<'gc, K, V> {
 
 /// # Safety
 /// As [`crate::collector::weak::SweepFn`], for `EphemeronTable<K, V>`.
-unsafe fn sweep_ephemerons<K: ?Sized, V>(table: *mut (), live: &dyn Liveness) {
+unsafe fn sweep_ephemerons<K: ?Sized, V>(
+    table: *mut (),
+    live: &dyn Liveness,
+    panics: &mut DropPanics,
+) {
     // SAFETY: precondition.
     let table = unsafe { &mut *(table as *mut EphemeronTable<'_, K, V>) };
-    table.entries.retain(|_, e| match e.key.and_then(|k| live.live(k)) {
-        Some(now) => {
-            e.key = Some(now);
-            true
-        }
-        None => false,
-    });
+    // First every key, with no user code: the live ones follow their objects, the dead ones
+    // are cleared. Then the entries with a cleared key go, their values' destructors running.
+    for entry in table.entries.values_mut() {
+        entry.key = entry.key.and_then(|k| live.live(k));
+    }
+    remove_cleared(&mut table.entries, |e| e.key.is_none(), panics);
+}
+
+/// Removes the entries `cleared` picks, running their destructors (user code) under `panics`.
+///
+/// A destructor may panic in the middle of `retain`. std's map unlinks an entry before it
+/// drops it (hashbrown's `erase`: "erase the element from the table first since drop might
+/// panic"), so the map is consistent after the panic and `retain` runs again over the rest
+/// until it completes: no entry the sweep condemned survives the collection, and none is
+/// dropped twice (the tests count the drops). `cleared` reads only the crate's own slot, so
+/// calling it again on an entry is harmless.
+fn remove_cleared<K, V, S>(
+    map: &mut HashMap<K, V, S>,
+    cleared: impl Fn(&V) -> bool,
+    panics: &mut DropPanics,
+) {
+    // Each round that panics has removed at least the entry whose destructor panicked.
+    while let Err(payload) = DropPanics::catch_result(|| map.retain(|_, v| !cleared(v))) {
+        panics.keep(payload);
+    }
 }
 
 // SAFETY: each value is reported as an ephemeron of its key (traced once the key is live);
@@ -228,11 +251,16 @@ impl<'gc, K: Hash + Eq, V: ?Sized + 'gc> WeakValueTable<'gc, K, V> {
 
 /// # Safety
 /// As [`crate::collector::weak::SweepFn`], for `WeakValueTable<K, V>`.
-unsafe fn sweep_weak_values<K, V: ?Sized>(table: *mut (), _: &dyn Liveness) {
+unsafe fn sweep_weak_values<K, V: ?Sized>(
+    table: *mut (),
+    _: &dyn Liveness,
+    panics: &mut DropPanics,
+) {
     // SAFETY: precondition.
     let table = unsafe { &mut *(table as *mut WeakValueTable<'_, K, V>) };
-    // The weak slots were cleared or redirected just before the sweeps.
-    table.entries.retain(|_, v| v.is_some());
+    // The weak slots were cleared or redirected just before the sweeps; the keys' destructors
+    // are user code.
+    remove_cleared(&mut table.entries, Option::is_none, panics);
 }
 
 // SAFETY: keys are `'static` (no `Gc`); each value is reported as a weak slot, and the sweep

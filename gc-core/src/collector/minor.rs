@@ -262,7 +262,6 @@ pub(crate) fn collect(
     for &addr in &marker.slots {
         fix(addr as *mut ObjPtr);
     }
-    drop(guard);
     let locate = |place: Place| -> usize {
         if place.addr.wrapping_sub(live.nursery_start) < live.nursery_len {
             // A slot inside a young object: now in its copy.
@@ -312,6 +311,7 @@ pub(crate) fn collect(
     nursery.reset(crate::debug::zapping(state.config.verify));
     nursery.set_cap(state.pretenure.limit_cap());
     heap.tenured_sites.set(state.pretenure.filter());
+    drop(guard);
     Ok(promoted)
 }
 

@@ -104,8 +104,11 @@ pub(crate) unsafe fn trace_object(
     }
 }
 
-/// Collects the first panic of the destructors run by a collection, which go on running: the
-/// panic is resumed once the heap is consistent again.
+/// Where a collection runs code that is not the crate's own: destructors of dead objects, of
+/// table entries and of finalization tokens, and the drop of a panic payload. Each call is
+/// caught here, so nothing unwinds through the collector; the first panic is kept and resumed
+/// once the heap is consistent again (the crate docs list every such call site: "User code
+/// during a collection").
 #[derive(Default)]
 pub(crate) struct DropPanics(Option<Box<dyn Any + Send + 'static>>);
 
@@ -116,15 +119,30 @@ impl DropPanics {
     /// As [`crate::raw::DropFn`].
     pub(crate) unsafe fn run(&mut self, drop: crate::raw::DropFn, obj: ObjPtr) {
         // SAFETY: precondition.
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| unsafe { drop(obj) })) {
-            self.0.get_or_insert(payload);
-        }
+        self.catch(|| unsafe { drop(obj) })
     }
 
     /// Runs `f`, keeping its panic for later.
     pub(crate) fn catch(&mut self, f: impl FnOnce()) {
         if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
-            self.0.get_or_insert(payload);
+            self.keep(payload);
+        }
+    }
+
+    /// Keeps `payload` to be resumed after the collection if it is the first; drops it
+    /// otherwise.
+    pub(crate) fn keep(&mut self, payload: Box<dyn Any + Send + 'static>) {
+        if self.0.is_none() {
+            self.0 = Some(payload);
+        } else {
+            drop_payload(payload);
+        }
+    }
+
+    /// Keeps `payload` to be resumed in place of any panic kept so far (which is dropped).
+    pub(crate) fn prefer(&mut self, payload: Box<dyn Any + Send + 'static>) {
+        if let Some(old) = self.0.replace(payload) {
+            drop_payload(old);
         }
     }
 
@@ -135,24 +153,49 @@ impl DropPanics {
         catch_unwind(AssertUnwindSafe(f))
     }
 
-    pub(crate) fn resume(self) {
-        if let Some(payload) = self.0 {
+    /// The panic kept, if any.
+    pub(crate) fn take(mut self) -> Option<Box<dyn Any + Send + 'static>> {
+        self.0.take()
+    }
+
+    pub(crate) fn resume(mut self) {
+        if let Some(payload) = self.0.take() {
             std::panic::resume_unwind(payload)
         }
     }
 }
 
-/// Aborts the process if a collection's commit phase unwinds. That phase runs no user code
-/// (destructor panics are caught, `Trace` impls ran in the tracing phase), so an unwind there
-/// is a collector bug, and continuing with forwarding words in the heap would be undefined
-/// behaviour.
+impl Drop for DropPanics {
+    /// A panic kept but not resumed (the thread is already unwinding) is dropped as carefully
+    /// as any other.
+    fn drop(&mut self) {
+        if let Some(payload) = self.0.take() {
+            drop_payload(payload);
+        }
+    }
+}
+
+/// Drops a panic payload that will not be resumed. Its `Drop` is user code too (a program
+/// chooses payloads with `std::panic::panic_any`) and may panic: that panic is caught, and
+/// its own payload leaked rather than dropped, since dropping it could panic again, without
+/// end.
+pub(crate) fn drop_payload(payload: Box<dyn Any + Send + 'static>) {
+    if let Err(nested) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        std::mem::forget(nested);
+    }
+}
+
+/// Aborts the process if a collection's commit phase unwinds. That phase runs user code only
+/// through [`DropPanics`], which catches every panic (`Trace` impls ran in the tracing phase),
+/// so an unwind there is a bug in the collector, and continuing with forwarding words in the
+/// heap would be undefined behaviour.
 pub(crate) struct AbortOnUnwind;
 
 impl Drop for AbortOnUnwind {
     fn drop(&mut self) {
         if std::thread::panicking() {
             eprintln!(
-                "gc-core: a panic escaped from a collection (a Trace implementation panicked); \
+                "gc-core: a panic escaped from a collection's commit phase (a bug in gc-core); \
                  the heap cannot be recovered, aborting"
             );
             std::process::abort();
@@ -213,12 +256,17 @@ pub(crate) struct Pacing {
 /// the old generation will grow back to its threshold before the next full collection, and
 /// the blocks a full collection empties stay resident for it, up to that headroom; an
 /// explicit full collection gives every empty block back, and the nursery's pages.
+///
+/// Returns the first panic of the user code the collection ran (a `Trace` impl's, which
+/// abandoned the collection, or a destructor's), for the caller to resume once it has
+/// finished its own work: the heap is consistent and usable.
+#[must_use = "the panic must be resumed"]
 pub(crate) fn collect(
     heap: &mut Heap,
     roots: RootTracer<'_>,
     kind: CollectionKind,
     automatic: bool,
-) {
+) -> Option<Box<dyn Any + Send + 'static>> {
     let verify = heap.state.get_mut().config.verify;
     if verify {
         verify::check_or_panic(heap, roots, Phase::BeforeCollection);
@@ -275,7 +323,8 @@ pub(crate) fn collect(
             state.old.set_spare_budget(if automatic { headroom } else { 0 });
         }
     }
-    log(kind, pause, before, after, heap);
+    // A `tracing` subscriber is user code too.
+    panics.catch(|| log(kind, pause, before, after, heap));
     if verify {
         // An abandoned collection left the heap as it was: check it as between collections.
         let done = minor.is_ok() && !matches!(outcome, Some(Err(_)));
@@ -290,13 +339,16 @@ pub(crate) fn collect(
     if kind == CollectionKind::Full && heap.state.get_mut().release_scratch() && !automatic {
         crate::sys::trim_malloc();
     }
+    // User code last: the tokens of the registrations found dead (see `Finalizers`).
+    heap.state.get_mut().finalizers.deliver(&mut panics);
+    // A `Trace` impl's panic, which abandoned the collection, comes before a destructor's.
     if let Err(payload) = minor {
-        std::panic::resume_unwind(payload);
+        panics.prefer(payload);
     }
     if let Some(Err(payload)) = outcome {
-        std::panic::resume_unwind(payload);
+        panics.prefer(payload);
     }
-    panics.resume();
+    panics.take()
 }
 
 /// Bytes in use in the heap (nursery, old generation, large objects).

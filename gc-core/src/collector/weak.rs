@@ -27,7 +27,7 @@ pub(crate) type ValueTraceFn = unsafe fn(*mut (), &mut Tracer<'_>);
 /// # Safety
 /// The pointer designates a live table of the type the function was made for; the
 /// collector has exclusive access.
-pub(crate) type SweepFn = unsafe fn(*mut (), &dyn Liveness);
+pub(crate) type SweepFn = unsafe fn(*mut (), &dyn Liveness, &mut DropPanics);
 
 /// Where a recorded slot or table is: at `addr`, inside the young object starting at
 /// `container` if `addr` is young (a minor collection moves that object before the slot is
@@ -296,7 +296,7 @@ pub(crate) fn commit(
     for sweep in work.sweeps.drain(..) {
         let table = locate(sweep.table);
         // SAFETY: registered by a live table, now at `table`. Dropping entries runs user
-        // destructors, whose panics are kept for after the collection.
-        panics.catch(|| unsafe { (sweep.sweep)(table as *mut (), live) });
+        // destructors: the sweep catches their panics, keeping them for after the collection.
+        unsafe { (sweep.sweep)(table as *mut (), live, panics) };
     }
 }
