@@ -21,6 +21,14 @@
 //! - a weak slot is empty exactly when its target was dropped; an ephemeron entry exists
 //!   exactly when its key was not dropped; a finalization token is delivered exactly once, for
 //!   exactly the registrations of dropped objects; identity hashes never change.
+//!
+//! Panics are injected where a collection runs user code ([`Op::Arm`]): the objects'
+//! destructors, the ephemeron table's values, and the tokens of registrations whose registry
+//! was dropped (each `Register` also registers with a registry dropped at once). An armed fuse
+//! panics in the n-th such destructor of the next collections (or of the arena's drop), and
+//! optionally again in the one after, with a payload whose own `Drop` panics. The collection
+//! must resume one of those panics and leave the heap exactly as if none had happened: the
+//! checks are the same.
 
 #[cfg(feature = "leak-debug")]
 pub mod leak;
@@ -139,6 +147,124 @@ pub enum Op {
     Full,
     /// `collect_if_due`.
     IfDue,
+    /// Arms the fuse: the `after`-th destructor that a collection (or the arena's drop) runs
+    /// from now on panics; with `nasty`, the one after it panics too, with a payload whose own
+    /// `Drop` panics.
+    Arm {
+        /// Destructors to let through, plus one.
+        after: u8,
+        /// Whether a second panic follows, with a payload that panics when dropped.
+        nasty: bool,
+    },
+}
+
+/// The payload of an injected plain panic.
+struct InjectedPanic;
+
+/// The payload of an injected panic whose own `Drop` panics (with [`NestedPanic`]).
+struct NastyPayload;
+
+impl Drop for NastyPayload {
+    fn drop(&mut self) {
+        std::panic::panic_any(NestedPanic);
+    }
+}
+
+/// The payload of the panic of a [`NastyPayload`]'s `Drop`.
+struct NestedPanic;
+
+/// Whether a panic payload is one the harness injects (for a panic hook that must let them
+/// through, such as the fuzz targets', which otherwise aborts at every panic).
+pub fn is_injected_panic(payload: &(dyn std::any::Any + Send)) -> bool {
+    payload.is::<InjectedPanic>() || payload.is::<NastyPayload>() || payload.is::<NestedPanic>()
+}
+
+/// The fuse's state: `live` while a collection or the arena's drop runs (destructors that
+/// the program runs itself, inside `mutate`, never panic).
+#[derive(Clone, Copy, Default)]
+struct FuseState {
+    live: bool,
+    /// Destructors until the next panic (0: disarmed).
+    countdown: u32,
+    nasty: bool,
+    fired: u8,
+}
+
+thread_local! {
+    static FUSE: std::cell::Cell<FuseState> = std::cell::Cell::new(FuseState::default());
+    static FIRED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Panics injected on this thread so far (to check that programs do reach them).
+pub fn injected_panics() -> u64 {
+    FIRED.with(|f| f.get())
+}
+
+fn arm(after: u8, nasty: bool) {
+    FUSE.with(|f| {
+        let live = f.get().live;
+        f.set(FuseState { live, countdown: u32::from(after) + 1, nasty, fired: 0 })
+    });
+}
+
+/// Called by every destructor the harness owns: panics if the fuse says so.
+fn fuse() {
+    let fired = FUSE.with(|cell| {
+        let mut f = cell.get();
+        if !f.live || f.countdown == 0 {
+            return None;
+        }
+        f.countdown -= 1;
+        if f.countdown > 0 {
+            cell.set(f);
+            return None;
+        }
+        f.fired += 1;
+        if f.nasty && f.fired == 1 {
+            f.countdown = 1; // the next destructor panics too
+        }
+        cell.set(f);
+        FIRED.with(|n| n.set(n.get() + 1));
+        Some(f.fired)
+    });
+    match fired {
+        Some(2) => std::panic::panic_any(NastyPayload),
+        Some(_) => std::panic::panic_any(InjectedPanic),
+        None => {}
+    }
+}
+
+fn disarm() {
+    FUSE.with(|f| f.set(FuseState::default()));
+}
+
+/// Runs `f` (a collection, or the arena's drop) with the fuse live. An injected panic is
+/// swallowed (`None`): the collection completed and resumed it, which is what must happen;
+/// any other panic (the verifier's) goes on.
+fn with_fuse<R>(f: impl FnOnce() -> R) -> Option<R> {
+    FUSE.with(|cell| cell.set(FuseState { live: true, ..cell.get() }));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    FUSE.with(|cell| cell.set(FuseState { live: false, ..cell.get() }));
+    match outcome {
+        Ok(r) => Some(r),
+        Err(payload) if payload.is::<NastyPayload>() => {
+            // Dropping it would panic: a careful embedder leaks it.
+            std::mem::forget(payload);
+            None
+        }
+        Err(payload) if payload.is::<InjectedPanic>() => None,
+        Err(payload) => std::panic::resume_unwind(payload),
+    }
+}
+
+/// A `'static` value whose destructor goes through the fuse: an ephemeron table value's
+/// companion, a dropped registry's token.
+struct Fused;
+
+impl Drop for Fused {
+    fn drop(&mut self) {
+        fuse()
+    }
 }
 
 type DropLog = Rc<RefCell<HashMap<u64, u32>>>;
@@ -152,6 +278,7 @@ struct Token {
 impl Drop for Token {
     fn drop(&mut self) {
         *self.log.borrow_mut().entry(self.id).or_default() += 1;
+        fuse()
     }
 }
 
@@ -165,7 +292,15 @@ struct Obj<'gc> {
     _token: Token,
 }
 
-type Table<'gc> = EphemeronTable<'gc, Obj<'gc>, Gc<'gc, Obj<'gc>>>;
+/// An ephemeron table value: the object, and a destructor that may panic.
+#[derive(Trace)]
+struct Value<'gc> {
+    obj: Gc<'gc, Obj<'gc>>,
+    #[trace(skip)]
+    _fused: Fused,
+}
+
+type Table<'gc> = EphemeronTable<'gc, Obj<'gc>, Value<'gc>>;
 
 #[derive(Trace)]
 struct Root<'gc> {
@@ -256,8 +391,8 @@ fn heap_objects<'gc>(
         stack.extend(
             table
                 .iter()
-                .filter(|(k, v)| found.contains_key(&k.id) && !found.contains_key(&v.id))
-                .map(|(_, v)| *v),
+                .filter(|(k, v)| found.contains_key(&k.id) && !found.contains_key(&v.obj.id))
+                .map(|(_, v)| v.obj),
         );
         if stack.is_empty() {
             return Ok(found);
@@ -289,6 +424,7 @@ struct Harness {
 
 /// As [`run`], with a bug injected.
 pub fn run_with_fault(ops: &[Op], config: HeapConfig, fault: Option<Fault>) -> Result<(), String> {
+    disarm();
     let mut h = Harness {
         log: Rc::default(),
         registry: FinalizationRegistry::new(),
@@ -305,11 +441,12 @@ pub fn run_with_fault(ops: &[Op], config: HeapConfig, fault: Option<Fault>) -> R
         step_op(&mut arena, &mut h, op, fault).map_err(|e| format!("step {step} ({op:?}): {e}"))?;
     }
 
-    arena.collect(CollectionKind::Full);
+    with_fuse(|| arena.collect(CollectionKind::Full));
     check(&arena, &mut h, true).map_err(|e| format!("final full collection: {e}"))?;
     let Harness { log, model, handles, registry, .. } = h;
     drop(handles);
-    drop(arena);
+    with_fuse(move || drop(arena));
+    disarm();
     drop(registry);
     let log = log.borrow();
     for id in 0..model.next_id {
@@ -434,7 +571,8 @@ fn step_op(
             model.table.insert(key, value);
             arena.mutate(|mc, root| {
                 let objs = heap_objects(mc, root, handles)?;
-                root.table.borrow_mut(mc).insert(mc, objs[&key], objs[&value]);
+                let value = Value { obj: objs[&value], _fused: Fused };
+                root.table.borrow_mut(mc).insert(mc, objs[&key], value);
                 Ok(())
             })
         }
@@ -458,6 +596,9 @@ fn step_op(
             arena.mutate(|mc, root| {
                 let objs = heap_objects(mc, root, handles)?;
                 registry.register(mc, objs[&id], id);
+                // A registry dropped at once: the collection that finds the registration drops
+                // its token, through the fuse.
+                FinalizationRegistry::new().register(mc, objs[&id], Fused);
                 Ok(())
             })
         }
@@ -520,16 +661,21 @@ fn step_op(
             })
         }
         Op::Minor => {
-            arena.collect(CollectionKind::Minor);
+            with_fuse(|| arena.collect(CollectionKind::Minor));
             check(arena, h, false)
         }
         Op::Full => {
-            arena.collect(CollectionKind::Full);
+            with_fuse(|| arena.collect(CollectionKind::Full));
             check(arena, h, true)
         }
         Op::IfDue => {
-            let kind = arena.collect_if_due();
-            check(arena, h, kind == Some(CollectionKind::Full))
+            let fulls = arena.stats().full.count;
+            with_fuse(|| arena.collect_if_due());
+            check(arena, h, arena.stats().full.count > fulls)
+        }
+        Op::Arm { after, nasty } => {
+            arm(after, nasty);
+            Ok(())
         }
     }
 }
@@ -618,7 +764,7 @@ fn check(arena: &TestArena, h: &mut Harness, after_full: bool) -> Result<(), Str
             }
         }
         let entries: BTreeMap<u64, u64> =
-            root.table.borrow().iter().map(|(k, v)| (k.id, v.id)).collect();
+            root.table.borrow().iter().map(|(k, v)| (k.id, v.obj.id)).collect();
         if entries != model.table {
             return Err(format!("ephemeron table holds {entries:?}, the model {:?}", model.table));
         }

@@ -1,7 +1,7 @@
 //! The model-based property test: random programs of heap operations against a plain-Rust
 //! model, compared after every collection (see `gc_testkit`).
 
-use gc_testkit::{run, run_with_fault, test_config, test_config_with, Fault, Op};
+use gc_testkit::{injected_panics, run, run_with_fault, test_config, test_config_with, Fault, Op};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 
@@ -25,6 +25,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => Just(Op::Minor),
         1 => Just(Op::Full),
         1 => Just(Op::IfDue),
+        1 => (0u8..40, any::<bool>()).prop_map(|(after, nasty)| Op::Arm { after, nasty }),
     ]
 }
 
@@ -99,4 +100,31 @@ fn a_missing_barrier_is_caught_and_shrunk() {
         }
         other => panic!("the injected bug went unnoticed: {other:?}"),
     }
+}
+
+/// The injected panics are reached, in each place a collection runs user code: objects'
+/// destructors (young and old), ephemeron values, dropped registries' tokens, and the
+/// arena's drop; the second one each time with a payload that panics when dropped.
+#[test]
+fn injected_panics_are_reached_and_survived() {
+    let before = injected_panics();
+    let mut ops = Vec::new();
+    for round in 0..4u64 {
+        for payload in 0..20 {
+            ops.push(Op::Alloc { payload: round * 100 + payload, large: payload == 7 });
+        }
+        ops.push(Op::EphemeronSet { key: 3, value: 4 });
+        ops.push(Op::Register { obj: 5 });
+        ops.push(Op::Garbage { count: 30 });
+        ops.push(Op::Arm { after: (round * 7) as u8, nasty: round % 2 == 0 });
+        ops.push(if round % 2 == 0 { Op::Minor } else { Op::Full });
+        for index in 0..12 {
+            ops.push(Op::Unroot { index });
+        }
+        ops.push(Op::Arm { after: 2, nasty: true });
+        ops.push(Op::Full);
+    }
+    ops.push(Op::Arm { after: 1, nasty: true }); // in the arena's drop
+    run(&ops, test_config(false)).unwrap();
+    assert!(injected_panics() - before >= 4 * 3, "{} injected", injected_panics() - before);
 }
