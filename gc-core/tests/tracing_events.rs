@@ -60,3 +60,49 @@ fn one_event_per_collection() {
     assert_eq!(get(&events[0], "after"), "16000");
     assert!(get(&events[1], "message").starts_with("Pause Full 0.0M->0.0M("), "{events:?}");
 }
+
+/// A subscriber that panics at every event.
+struct Panicking;
+
+impl Subscriber for Panicking {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, _: &Event<'_>) {
+        panic!("subscriber panicked");
+    }
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
+/// A subscriber is user code: its panic comes out of the collection after the collection
+/// completed, with the heap verified and usable.
+#[test]
+fn a_panicking_subscriber_is_resumed_after_the_collection() {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let config = HeapConfig::builder().verify(true).build().unwrap();
+    let mut arena = Arena::<Rootable![Vec<Gc<'_, u64>>]>::new(config, |_| Vec::new());
+    arena.mutate_root(|mc, root| root.extend((0..1000).map(|i| Gc::new(mc, i))));
+    for full in [false, true] {
+        tracing::subscriber::with_default(Panicking, || {
+            let err = catch_unwind(AssertUnwindSafe(|| {
+                if full {
+                    arena.collect_full()
+                } else {
+                    arena.collect_minor()
+                }
+            }))
+            .unwrap_err();
+            assert_eq!(err.downcast_ref::<&str>(), Some(&"subscriber panicked"));
+        });
+        arena.verify().unwrap();
+        arena.mutate(|_, root| assert!(root.iter().enumerate().all(|(i, n)| **n == i as u64)));
+    }
+    assert_eq!(arena.stats().minor.count, 1);
+    assert_eq!(arena.stats().full.count, 1);
+}
