@@ -109,3 +109,45 @@ fn leak_debug_mode_records_sites_and_births_through_moves() {
     let ids_after: Vec<u64> = graph.objects().iter().map(|o| o.id).collect();
     assert_eq!(ids_before, ids_after, "ids survive the moves");
 }
+
+/// An ephemeron table in the heap: its keys are weak edges, its values' pointers ephemeron
+/// edges, and the weak-value table's values weak edges.
+#[test]
+fn the_graph_of_ephemeron_and_weak_value_tables() {
+    use gc_core::{EphemeronTable, WeakValueTable};
+    type Root = Rootable![(
+        Vec<Gc<'_, str>>,
+        Gc<'_, RefLock<EphemeronTable<'_, str, Gc<'_, str>>>>,
+        WeakValueTable<'_, u32, str>
+    )];
+    let mut arena = gc_core::Arena::<Root>::new(config(), |mc| {
+        (Vec::new(), Gc::new(mc, RefLock::new(EphemeronTable::new())), WeakValueTable::new())
+    });
+    arena.mutate_root(|mc, (keys, table, weak)| {
+        for i in 0..3 {
+            let key = mc.alloc_str(&format!("key{i}"));
+            keys.push(key);
+            table.borrow_mut(mc).insert(mc, key, mc.alloc_str(&format!("value{i}")));
+            weak.insert(i, key);
+        }
+    });
+    for round in 0..2 {
+        let graph = arena.heap_graph();
+        // 3 keys, 3 values, the table.
+        assert_eq!(graph.objects().len(), 7, "round {round}");
+        let table = graph
+            .objects()
+            .iter()
+            .position(|o| o.type_name.contains("EphemeronTable"))
+            .expect("the table is an object");
+        let edges = graph.edges(table);
+        let kinds = |kind: EdgeKind| edges.iter().filter(|e| e.kind == kind).count();
+        assert_eq!((kinds(EdgeKind::Weak), kinds(EdgeKind::Ephemeron)), (3, 3), "{edges:?}");
+        for edge in edges.iter().filter(|e| e.kind == EdgeKind::Ephemeron) {
+            assert!(graph.objects()[edge.to].type_name == "str");
+        }
+        let weak_roots = graph.root_edges(0).iter().filter(|e| e.kind == EdgeKind::Weak).count();
+        assert_eq!(weak_roots, 3, "the weak-value table's values");
+        arena.collect_full();
+    }
+}

@@ -44,6 +44,13 @@ unsafe impl<'gc> Trace for Bomb<'gc> {
 
 type Chain = Rootable![Vec<Gc<'_, Bomb<'_>>>];
 
+/// The test configuration without the verifier at every collection: the verifier traces the
+/// heap with the same `Trace` impls before each collection, so an armed fuse would blow in the
+/// verifier and never reach the collector. These tests verify explicitly, disarmed.
+fn unverified() -> gc_core::HeapConfig {
+    common::builder().verify(false).build().unwrap()
+}
+
 fn build(arena: &mut Arena<Chain>, n: u64) {
     arena.mutate_root(|mc, heads| {
         let mut prev = None;
@@ -80,7 +87,7 @@ fn check(arena: &mut Arena<Chain>, n: u64) {
 fn a_trace_panic_abandons_the_collection_and_leaves_the_heap_as_it_was() {
     for kind in [CollectionKind::Minor, CollectionKind::Full] {
         for fuse in [1, 2, 500, 1_000] {
-            let mut arena = Arena::<Chain>::new(config(), |_| Vec::new());
+            let mut arena = Arena::<Chain>::new(unverified(), |_| Vec::new());
             build(&mut arena, 1_000);
             if kind == CollectionKind::Full {
                 arena.collect_minor(); // the chains are old: the full collection marks them
@@ -107,7 +114,7 @@ fn a_trace_panic_abandons_the_collection_and_leaves_the_heap_as_it_was() {
 fn a_trace_panic_in_an_ephemeron_value_is_undone_too() {
     type Root =
         Rootable![(Vec<Gc<'_, Bomb<'_>>>, Gc<'_, RefLock<EphemeronTable<'_, Bomb<'_>, Bomb<'_>>>>)];
-    let mut arena = Arena::<Root>::new(config(), |mc| {
+    let mut arena = Arena::<Root>::new(unverified(), |mc| {
         (Vec::new(), Gc::new(mc, RefLock::new(EphemeronTable::new())))
     });
     arena.mutate_root(|mc, (keys, table)| {
@@ -130,6 +137,70 @@ fn a_trace_panic_in_an_ephemeron_value_is_undone_too() {
                 assert_eq!(table.borrow().get(mc, *key).unwrap().id, 1000 + key.id);
             }
         });
+    }
+}
+
+/// Weak slots recorded before a trace panic are forgotten with the abandoned collection: the
+/// next collections, which move the objects, update exactly the slots of their own tracing
+/// (a stale recorded slot would be rewritten or cleared after its object moved away).
+#[test]
+fn weak_slots_recorded_before_a_trace_panic_are_forgotten() {
+    type Root = Rootable![(Vec<Gc<'_, Weakling<'_>>>, Vec<Gc<'_, Bomb<'_>>>)];
+    #[derive(Trace)]
+    struct Weakling<'gc> {
+        id: u64,
+        target: Lock<Option<gc_core::GcWeak<'gc, Bomb<'gc>>>>,
+    }
+    for kind in [CollectionKind::Minor, CollectionKind::Full] {
+        for fuse in [50, 150, 299] {
+            let mut arena = Arena::<Root>::new(unverified(), |_| (Vec::new(), Vec::new()));
+            arena.mutate_root(|mc, (weaklings, bombs)| {
+                for id in 0..300 {
+                    let garbage = Gc::new(mc, Bomb { id: 10_000 + id, next: Lock::new(None) });
+                    let bomb = Gc::new(mc, Bomb { id, next: Lock::new(Some(garbage)) });
+                    // Weak slots first in the root, so they are recorded before the fuse blows.
+                    let target = Lock::new(Some(Gc::downgrade(bomb)));
+                    weaklings.push(Gc::new(mc, Weakling { id, target }));
+                    bombs.push(bomb);
+                }
+            });
+            if kind == CollectionKind::Full {
+                arena.collect_minor();
+                // Garbage in front of every live object, so the full collection moves them.
+                arena.mutate_root(|mc, (_, bombs)| {
+                    for bomb in bombs.iter() {
+                        gc_core::field!(Gc::write(mc, *bomb), Bomb, next).set(None);
+                    }
+                });
+                arena.collect_minor();
+            }
+            arm(fuse);
+            let result = catch_unwind(AssertUnwindSafe(|| arena.collect(kind)));
+            arm(0);
+            assert!(result.is_err(), "{kind:?} {fuse}");
+            arena.verify().unwrap();
+            // Half the targets die, and a third of the objects holding the weak slots (a slot
+            // recorded by the abandoned collection would now be in a dead object); the
+            // collections move the rest.
+            arena.mutate_root(|_, (weaklings, bombs)| {
+                bombs.retain(|b| b.id % 2 == 0);
+                weaklings.retain(|w| w.id % 3 != 0);
+            });
+            arena.collect(kind);
+            arena.collect_full();
+            arena.verify().unwrap();
+            arena.mutate(|_, (weaklings, bombs)| {
+                assert_eq!((bombs.len(), weaklings.len()), (150, 200));
+                for w in weaklings {
+                    let target = w.target.get().and_then(|t| t.upgrade());
+                    if w.id % 2 == 0 {
+                        assert_eq!(target.map(|t| t.id), Some(w.id), "{kind:?} {fuse}");
+                    } else {
+                        assert!(target.is_none(), "{kind:?} {fuse}: {} should be dead", w.id);
+                    }
+                }
+            });
+        }
     }
 }
 

@@ -301,3 +301,171 @@ fn a_dropped_registry_frees_its_registrations() {
     arena.collect_minor();
     assert_eq!(std::rc::Rc::strong_count(&token), 1, "the token was dropped with the registration");
 }
+
+/// A node large enough for the large-object space (the tests' threshold is 2 KiB).
+#[derive(Trace)]
+struct Big<'gc> {
+    id: u32,
+    _pad: [u64; 400],
+    next: Lock<Option<Gc<'gc, Node<'gc>>>>,
+}
+
+type BigRoot = Rootable![(
+    Vec<Gc<'_, Big<'_>>>,
+    Vec<GcWeak<'_, Big<'_>>>,
+    Gc<'_, RefLock<EphemeronTable<'_, Big<'_>, Gc<'_, Node<'_>>>>>
+)];
+
+/// Large objects as weak targets, ephemeron keys and finalization targets: the liveness of a
+/// large object is its header's mark, not a block's bitmap. Alive through full collections
+/// they keep their entries; dead, they lose them.
+#[test]
+fn large_objects_as_weak_targets_ephemeron_keys_and_finalization_targets() {
+    let registry = FinalizationRegistry::<u32>::new();
+    let mut arena = Arena::<BigRoot>::new(config(), |mc| {
+        (Vec::new(), Vec::new(), Gc::new(mc, RefLock::new(EphemeronTable::new())))
+    });
+    arena.mutate_root(|mc, (bigs, weak, table)| {
+        for id in 0..6 {
+            let big = Gc::new(mc, Big { id, _pad: [u64::from(id); 400], next: Lock::new(None) });
+            bigs.push(big);
+            weak.push(Gc::downgrade(big));
+            table.borrow_mut(mc).insert(mc, big, node(mc, 100 + id));
+            registry.register(mc, big, id);
+        }
+    });
+    for round in 0..3 {
+        arena.collect_full();
+        assert_eq!(registry.take(), None, "round {round}: all alive");
+        arena.mutate(|mc, (bigs, weak, table)| {
+            for (big, weak) in bigs.iter().zip(weak) {
+                assert_eq!(weak.upgrade().map(|b| b.id), Some(big.id), "round {round}");
+                let value = table.borrow().get(mc, *big).map(|n| n.id);
+                assert_eq!(value, Some(100 + big.id), "round {round}");
+            }
+            assert_eq!(table.borrow().len(), 6);
+        });
+    }
+    // The odd ones die.
+    arena.mutate_root(|_, (bigs, _, _)| bigs.retain(|b| b.id % 2 == 0));
+    arena.collect_minor();
+    assert_eq!(registry.take(), None, "large objects die only in full collections");
+    arena.collect_full();
+    let mut delivered = registry.drain();
+    delivered.sort();
+    assert_eq!(delivered, [1, 3, 5]);
+    arena.mutate(|_, (_, weak, table)| {
+        let alive: Vec<Option<u32>> = weak.iter().map(|w| w.upgrade().map(|b| b.id)).collect();
+        assert_eq!(alive, [Some(0), None, Some(2), None, Some(4), None]);
+        let table = table.borrow();
+        assert_eq!(table.len(), 3);
+        let mut keys: Vec<u32> = table
+            .iter()
+            .map(|(k, v)| {
+                assert_eq!(v.id, 100 + k.id);
+                k.id
+            })
+            .collect();
+        keys.sort();
+        assert_eq!(keys, [0, 2, 4]);
+    });
+}
+
+type MovedRoot = Rootable![(Vec<Gc<'_, Node<'_>>>, Vec<Gc<'_, Node<'_>>>)];
+
+/// Registrations, weak slots and identity hashes follow objects that compaction slides down
+/// (garbage allocated before them dies first), through several full collections, and the
+/// registration is delivered for the right object when it finally dies.
+#[test]
+fn registrations_follow_objects_that_compaction_moves() {
+    let registry = FinalizationRegistry::<u32>::new();
+    let mut arena = Arena::<MovedRoot>::new(config(), |_| (Vec::new(), Vec::new()));
+    arena.mutate_root(|mc, (garbage, kept)| {
+        for id in 0..3_000 {
+            let n = node(mc, id);
+            if id % 3 == 0 {
+                registry.register(mc, n, id);
+                kept.push(n);
+            } else {
+                garbage.push(n);
+            }
+        }
+    });
+    arena.collect_minor(); // all old, interleaved
+    let addresses = |arena: &mut Arena<MovedRoot>| {
+        arena
+            .mutate(|_, (_, kept)| kept.iter().map(|n| Gc::as_ptr(*n) as usize).collect::<Vec<_>>())
+    };
+    let before = addresses(&mut arena);
+    arena.mutate_root(|_, (garbage, _)| garbage.clear());
+    arena.collect_full();
+    let after = addresses(&mut arena);
+    assert!(
+        before.iter().zip(&after).filter(|(a, b)| a != b).count() > 500,
+        "compaction moved them"
+    );
+    assert_eq!(registry.take(), None);
+    // Every third kept object dies, one full collection at a time.
+    for round in 0..3u32 {
+        arena.mutate_root(|_, (_, kept)| kept.retain(|n| n.id % 9 != round * 3));
+        arena.collect_full();
+        let mut got = registry.drain();
+        got.sort();
+        let expected: Vec<u32> = (0..3_000).filter(|id| id % 9 == round * 3).collect();
+        assert_eq!(got, expected, "round {round}");
+    }
+    assert_eq!(registry.pending(), 0);
+}
+
+/// The tables' lookups, removal and emptiness, before and after collections move the keys.
+#[test]
+fn table_lookups_and_removal() {
+    type Root = Rootable![(
+        Vec<Gc<'_, Node<'_>>>,
+        Gc<'_, RefLock<EphemeronTable<'_, Node<'_>, u32>>>,
+        WeakValueTable<'_, u32, Node<'_>>
+    )];
+    let mut arena = Arena::<Root>::new(config(), |mc| {
+        (Vec::new(), Gc::new(mc, RefLock::new(EphemeronTable::new())), WeakValueTable::new())
+    });
+    arena.mutate_root(|mc, (keys, eph, weak)| {
+        assert!(eph.borrow().is_empty() && weak.is_empty());
+        for id in 0..10 {
+            let n = node(mc, id);
+            keys.push(n);
+            eph.borrow_mut(mc).insert(mc, n, id * 10);
+            weak.insert(id, n);
+        }
+        assert!(!eph.borrow().is_empty() && !weak.is_empty());
+    });
+    for kind in [CollectionKind::Minor, CollectionKind::Full] {
+        arena.collect(kind);
+        arena.mutate_root(|mc, (keys, eph, weak)| {
+            let stranger = node(mc, 99);
+            assert!(!eph.borrow().contains_key(mc, stranger));
+            assert_eq!(eph.borrow().get(mc, stranger), None);
+            assert_eq!(eph.borrow_mut(mc).remove(mc, stranger), None);
+            assert!(weak.get(&99).is_none());
+            assert_eq!(weak.remove(&99).map(|n| n.id), None);
+            for key in keys.iter() {
+                assert!(eph.borrow().contains_key(mc, *key), "{kind:?}");
+                assert_eq!(weak.get(&key.id).map(|n| n.id), Some(key.id));
+            }
+            let last = *keys.last().unwrap();
+            assert_eq!(eph.borrow_mut(mc).remove(mc, last), Some(last.id * 10));
+            assert!(!eph.borrow().contains_key(mc, last));
+            assert_eq!(eph.borrow_mut(mc).remove(mc, last), None);
+            assert_eq!(weak.remove(&last.id).map(|n| n.id), Some(last.id));
+            assert!(weak.get(&last.id).is_none());
+            keys.pop();
+        });
+    }
+    arena.mutate_root(|mc, (keys, eph, weak)| {
+        assert_eq!((eph.borrow().len(), weak.len()), (8, 8));
+        for key in keys.drain(..) {
+            eph.borrow_mut(mc).remove(mc, key);
+            weak.remove(&key.id);
+        }
+        assert!(eph.borrow().is_empty() && weak.is_empty());
+    });
+}

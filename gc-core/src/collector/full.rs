@@ -192,6 +192,8 @@ pub(crate) fn collect(
         // SAFETY: our block; bitmaps are clear between full collections.
         unsafe { block.meta().live = 0 };
     }
+    // Left empty by the last collection, completed or abandoned (see `minor::collect`).
+    debug_assert!(state.weak.is_empty() && state.stack.is_empty());
     let mut slots = take(&mut state.slot_addrs);
     slots.clear();
     let mut tracer = Tracer::new(Mode::Mark(Marker {

@@ -153,6 +153,9 @@ pub(crate) fn collect(
     let mut slot_bits = std::mem::take(&mut state.young_slots);
     slot_bits.clear();
     slot_bits.resize(bitmap_words, 0);
+    // Left empty by the last collection, completed or abandoned: a slot recorded by an
+    // abandoned one would be rewritten in an object that may since have died.
+    debug_assert!(state.weak.is_empty() && state.slot_addrs.is_empty() && state.stack.is_empty());
     let overflow = state.old.overflow_ranges();
     let checkpoint = state.old.checkpoint();
     let mut tracer = Tracer::new(Mode::Minor(YoungMarker {

@@ -61,6 +61,11 @@ pub(crate) struct WeakWork {
 }
 
 impl WeakWork {
+    /// Nothing recorded: the state between collections (an abandoned one clears its work).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.slots.is_empty() && self.ephemerons.is_empty() && self.sweeps.is_empty()
+    }
+
     pub(crate) fn clear(&mut self) {
         self.slots.clear();
         self.ephemerons.clear();
