@@ -564,3 +564,37 @@ pub(crate) fn check_or_panic(heap: &mut Heap, roots: RootTracer<'_>, phase: Phas
         panic!("gc-core verifier ({phase:?}): {err}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Arena, FinalizationRegistry, Gc, HeapConfig, Rootable};
+
+    /// The verifier checks the finalization registrations' targets: moved off an object
+    /// start, a target is reported.
+    #[test]
+    fn a_finalization_target_off_an_object_is_reported() {
+        let registry = FinalizationRegistry::new();
+        let config = HeapConfig::builder().verify(true).build().unwrap();
+        let mut arena = Arena::<Rootable![Vec<Gc<'_, [u64; 2]>>]>::new(config, |_| Vec::new());
+        arena.mutate_root(|mc, root| {
+            for young in [false, true] {
+                let obj = Gc::new(mc, [1, 2]);
+                registry.register(mc, obj, young);
+                root.push(obj);
+            }
+        });
+        arena.verify().unwrap();
+        let finalizers = &mut arena.heap.state.get_mut().finalizers;
+        finalizers.shift_targets_for_test(8);
+        let err = arena.verify().unwrap_err();
+        assert_eq!(
+            err.problems().iter().filter(|p| p.contains("finalization registration")).count(),
+            2,
+            "{err}"
+        );
+        arena.heap.state.get_mut().finalizers.shift_targets_for_test(-8);
+        arena.verify().unwrap();
+        arena.collect_full();
+        assert_eq!(registry.take(), None);
+    }
+}
