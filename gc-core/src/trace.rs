@@ -13,6 +13,36 @@ use crate::raw::ObjPtr;
 /// Derive it with `#[derive(Trace)]`; implement it by hand only for containers the derive cannot
 /// see into.
 ///
+/// # Untraced parts are `'static`
+///
+/// Some parts of a value are never traced: the keys of a `HashMap` or `BTreeMap`, the elements
+/// of a `HashSet`, `BTreeSet` or `BinaryHeap`, hashers, the contents of `Cell`, `RefCell`,
+/// `Rc` and `Arc`, the keys of a [`WeakValueTable`](crate::WeakValueTable), the target of a
+/// `&'static` reference, fields marked `#[trace(skip)]`, whole types marked
+/// `#[trace(require_static)]`. A moving collector cannot rewrite a pointer there (the
+/// container gives no `&mut` access to its keys, a shared `Rc` has other owners, a `Cell`
+/// bypasses the write barrier), so no `Gc` may be there.
+///
+/// The type checker enforces it: every such impl requires the untraced part to be `'static`,
+/// and a `Gc<'gc, _>` never is (its brand is a fresh lifetime in every `mutate`). A
+/// `HashSet<Gc<'gc, T>>` has no `Trace` impl, so every position that needs one refuses it at
+/// compile time: the arena root (directly or under `Option`, `Box`, `Lock`, `RefLock`, `Vec`),
+/// an allocation, a field of a derived struct or enum, recursive or not, a generic argument.
+/// Key a map by a plain value (a number, a string, an interned id) instead, or by identity in
+/// an [`EphemeronTable`](crate::EphemeronTable).
+///
+/// ```compile_fail
+/// use std::collections::HashSet;
+/// use gc_core::{Arena, Gc, HeapConfig, Rootable};
+///
+/// // error: `HashSet<Gc<'gc, String>>` is `Trace` only if `Gc<'gc, String>: 'static`.
+/// let arena = Arena::<Rootable![HashSet<Gc<'_, String>>]>::new(HeapConfig::default(), |_| {
+///     HashSet::new()
+/// });
+/// ```
+///
+/// A hand-written impl that skips part of its value must bound that part the same way.
+///
 /// # Safety
 ///
 /// An implementation must uphold, for every value of the type:
@@ -24,7 +54,11 @@ use crate::raw::ObjPtr;
 ///    so the slot must still be there, unmoved, until the collection ends (which it is: the
 ///    collector holds the only access to the heap).
 /// 3. If `NEEDS_TRACE` is `false`, the type holds no `Gc` at all, directly or indirectly (then
-///    the collector never calls `trace`).
+///    the collector never calls `trace`). Likewise every part of the value that `trace` skips
+///    holds no `Gc`; prove it with a `'static` bound on that part (a `Gc<'gc, _>` is never
+///    `'static`), so that the type checker refuses a `Gc` there wherever the type is used. A
+///    check in a constant does not do: a constant that nothing reads is never evaluated, and
+///    nothing reads `NEEDS_TRACE` of the arena root, for example. See "Untraced parts" above.
 /// 4. `trace` does not read through any `Gc` pointer, does not allocate in the heap, and does
 ///    not move, drop or resize parts of the value. It may panic: a collection whose tracing
 ///    panics is abandoned and leaves the heap as it was, and the panic propagates.

@@ -7,6 +7,7 @@
 //! `census` counts what `trace_labeled` reaches, which checks the labelled path the same way.
 
 use std::cell::Cell;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
 use std::marker::PhantomData;
 use std::rc::Rc;
 
@@ -470,6 +471,112 @@ fn recursive_types_are_traced() {
             assert_eq!(out, "abcde");
             let key = Key::List(vec![Key::Atom(1), Key::List(vec![])]);
             assert_eq!(map.get(&key).map(|s| &**s), Some("value"));
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Untraced parts: `'static` keys, elements, hashers and cell contents are accepted in every
+// position, and the traced values next to them are traced. (The same parts holding a `Gc` are
+// compile errors: `tests/ui/untraced/`.)
+
+/// A key type that implements nothing of the crate's: an untraced part needs only `'static`.
+type Addr = std::net::Ipv4Addr;
+
+/// Recursive (it names itself in a map's values) with `'static` keys and set elements: the
+/// shape of the issue's `Node::neighbours`, with the `Gc`s where they are traced.
+#[derive(Trace)]
+struct Graph<'gc> {
+    name: Gc<'gc, str>,
+    by_name: RefLock<HashMap<String, Gc<'gc, Graph<'gc>>>>,
+    ids: RefLock<HashSet<u32>>,
+}
+
+#[derive(Trace)]
+enum Index<'gc> {
+    Ordered(BTreeMap<Addr, Gc<'gc, str>>, BTreeSet<Addr>),
+    Heap(BinaryHeap<u32>, Gc<'gc, str>),
+}
+
+/// A key parameter that appears only in the untraced place: bounded `'static` by hand (the
+/// default `K: Trace` would not make the impl type-check).
+#[derive(Trace)]
+#[trace(bound = "K: 'static, V: Trace")]
+struct Keyed<K, V> {
+    map: HashMap<K, V>,
+}
+
+#[test]
+fn untraced_parts_need_only_be_static() {
+    assert!(!needs_trace::<HashMap<Addr, u32>>());
+    assert!(needs_trace::<HashMap<Addr, Gc<'static, str>>>());
+    assert!(needs_trace::<BTreeMap<Addr, Gc<'static, str>>>());
+    assert!(!needs_trace::<HashSet<Addr>>() && !needs_trace::<BTreeSet<Addr>>());
+    assert!(!needs_trace::<BinaryHeap<u32>>() && !needs_trace::<Rc<str>>());
+    assert!(needs_trace::<Keyed<Addr, Gc<'static, str>>>());
+
+    type Root<'gc> = (
+        HashMap<Addr, Gc<'gc, str>>,
+        Option<Box<BTreeMap<Addr, Gc<'gc, str>>>>,
+        Lock<Option<HashSet<Addr>>>,
+        RefLock<Vec<BinaryHeap<u32>>>,
+        (Cell<u32>, std::cell::RefCell<Vec<u32>>, Rc<str>, std::sync::Arc<str>),
+        Gc<'gc, Graph<'gc>>,
+        Vec<Index<'gc>>,
+        Keyed<Addr, Gc<'gc, str>>,
+    );
+    let addr = |i: u8| Addr::new(10, 0, 0, i);
+    let mut arena = Arena::<Rootable![Root<'_>]>::new(verifying(), |mc| {
+        let graph = |name: &str| {
+            Gc::new(
+                mc,
+                Graph {
+                    name: mc.alloc_str(name),
+                    by_name: RefLock::new(HashMap::new()),
+                    ids: RefLock::new(HashSet::from([7])),
+                },
+            )
+        };
+        let (a, b) = (graph("a"), graph("b"));
+        field!(Gc::write(mc, a), Graph, by_name).borrow_mut().insert("b".to_string(), b);
+        field!(Gc::write(mc, b), Graph, by_name).borrow_mut().insert("a".to_string(), a);
+        (
+            HashMap::from([(addr(1), mc.alloc_str("one"))]),
+            Some(Box::new(BTreeMap::from([(addr(2), mc.alloc_str("two"))]))),
+            Lock::new(Some(HashSet::from([addr(3)]))),
+            RefLock::new(vec![BinaryHeap::from([4, 44])]),
+            (Cell::new(5), std::cell::RefCell::new(vec![5]), Rc::from("five"), "five".into()),
+            a,
+            vec![
+                Index::Ordered(
+                    BTreeMap::from([(addr(6), mc.alloc_str("six"))]),
+                    BTreeSet::from([addr(6)]),
+                ),
+                Index::Heap(BinaryHeap::from([6]), mc.alloc_str("heap")),
+            ],
+            Keyed { map: HashMap::from([(addr(8), mc.alloc_str("eight"))]) },
+        )
+    });
+    for _ in 0..2 {
+        shake(&mut arena);
+        arena.mutate_root(|_, root| assert!(root.2.get_mut().as_ref().unwrap().contains(&addr(3))));
+        arena.mutate(|_, (map, tree, _, heaps, cells, graph, index, keyed)| {
+            assert_eq!(&*map[&addr(1)], "one");
+            assert_eq!(&*tree.as_ref().unwrap()[&addr(2)], "two");
+            assert_eq!(heaps.borrow()[0].peek(), Some(&44));
+            assert_eq!((cells.0.get(), &*cells.2, &*cells.3), (5, "five", "five"));
+            let b = graph.by_name.borrow()["b"];
+            assert_eq!((&*graph.name, &*b.name), ("a", "b"));
+            assert_eq!(&*b.by_name.borrow()["a"].name, "a");
+            assert!(graph.ids.borrow().contains(&7));
+            match (&index[0], &index[1]) {
+                (Index::Ordered(tree, set), Index::Heap(heap, s)) => {
+                    assert_eq!((&*tree[&addr(6)], set.len()), ("six", 1));
+                    assert_eq!((heap.peek(), &**s), (Some(&6), "heap"));
+                }
+                _ => unreachable!(),
+            }
+            assert_eq!(&*keyed.map[&addr(8)], "eight");
         });
     }
 }

@@ -35,6 +35,14 @@ use proc_macro::TokenStream;
 /// - `#[trace(require_static)]`: the type is `'static` and so holds no `Gc`: `NEEDS_TRACE` is
 ///   `false`, nothing is traced, the fields need not implement `Trace`, and a `Drop` impl is
 ///   allowed. The impl applies only where the type is `'static`.
+///
+/// Untraced parts must be `'static` (a `Gc` never is), and the type checker, not a constant,
+/// enforces it: a skipped field is asserted `'static` in the body of `trace`, which rustc
+/// checks whether or not the type is used; a `require_static` type (or a user `bound` that
+/// makes a part `'static`) is `Trace` only where it is `'static`, so each use that needs
+/// `Trace` (the arena root, an allocation, another type's field) refuses it with a `Gc`
+/// inside. The same holds for the untraced parts of `gc_core`'s own impls (map keys, set
+/// elements, `Cell`, `Rc`...): a type parameter used only there needs `bound = "T: 'static"`.
 #[proc_macro_derive(Trace, attributes(trace))]
 pub fn derive_trace(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
