@@ -376,9 +376,11 @@ impl Heap {
     #[cold]
     #[inline(never)]
     fn remember(&self, obj: ObjPtr, word: usize) {
+        // The remembered set first, the header bit last: if the entry cannot be made (the
+        // state is borrowed), the barrier has changed nothing and runs again next time.
+        self.state.borrow_mut().remembered.push(obj);
         // SAFETY: `obj` is a live object; no reference to its header word is held.
         unsafe { obj.set_header(word | REMEMBERED) };
-        self.state.borrow_mut().remembered.push(obj);
     }
 }
 
@@ -628,5 +630,40 @@ impl Heap {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    use super::*;
+    use crate::raw::GcObject;
+
+    fn heap(leak_debug: bool) -> Heap {
+        let config = HeapConfig::builder().leak_debug(leak_debug).verify(true).build().unwrap();
+        Heap::new(config).unwrap()
+    }
+
+    /// The barrier run while the state is borrowed (as by user code called under the borrow)
+    /// fails before setting the object's `REMEMBERED` bit: the bit never goes without its
+    /// remembered-set entry.
+    #[test]
+    fn remember_sets_the_header_bit_last() {
+        let heap = heap(false);
+        let info = <u64 as GcObject>::TYPE_INFO;
+        let obj = heap.alloc_pinned(info, info.object_size).unwrap();
+        // SAFETY: the payload of the fresh `u64`.
+        unsafe { obj.payload(info).cast::<u64>().write(1) };
+        let borrowed = heap.state.borrow_mut();
+        assert!(catch_unwind(AssertUnwindSafe(|| heap.write_barrier(obj))).is_err());
+        drop(borrowed);
+        // SAFETY: a live object.
+        assert_eq!(unsafe { obj.header() } & REMEMBERED, 0);
+        assert!(heap.state.borrow().remembered.is_empty());
+        heap.write_barrier(obj);
+        // SAFETY: as above.
+        assert_ne!(unsafe { obj.header() } & REMEMBERED, 0);
+        assert!(heap.state.borrow().remembered == vec![obj]);
     }
 }

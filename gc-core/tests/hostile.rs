@@ -2,7 +2,153 @@
 //! panics (with payloads that panic when dropped) or answers nonsense; `Into<String>` watch
 //! reasons that allocate, write or panic; configurations at the edges of every size.
 
+mod common;
+
 use gc_core::{Arena, Gc, HeapConfig, NumaPolicy, Rootable};
+
+// ---------------------------------------------------------------------------------------------
+// Watch reasons (leak-debug): evaluated before the heap is touched.
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(feature = "leak-debug")]
+mod watch {
+    use std::cell::RefCell;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    use super::*;
+    use gc_core::{field, Lock, Mutation, Trace};
+
+    #[derive(Trace)]
+    struct Cell2<'gc> {
+        value: u64,
+        next: Lock<Option<Gc<'gc, Cell2<'gc>>>>,
+    }
+
+    type Root = Rootable![Gc<'_, Cell2<'_>>];
+
+    /// Sets the `Probe`s' drops apart from the values they were made with.
+    struct Probe(u64);
+
+    thread_local! {
+        static DROPPED: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+    }
+
+    impl Drop for Probe {
+        fn drop(&mut self) {
+            DROPPED.with(|d| d.borrow_mut().push(self.0));
+        }
+    }
+
+    const MAGIC: u64 = 0x5afe_5afe;
+
+    #[derive(Trace)]
+    struct Canary {
+        #[trace(skip)]
+        _probe: Probe,
+    }
+
+    /// Every `Probe` dropped on this thread so far held `MAGIC`: no destructor ran on a
+    /// half-made object.
+    fn only_whole_canaries_dropped() -> usize {
+        DROPPED.with(|d| {
+            let d = d.borrow();
+            assert!(d.iter().all(|&v| v == MAGIC), "a destructor ran on stale words: {d:x?}");
+            d.len()
+        })
+    }
+
+    /// A reason that runs the barrier on an old object and stores a young one in it.
+    struct Writes<'a, 'gc>(&'a Mutation<'gc>, Gc<'gc, Cell2<'gc>>);
+
+    impl From<Writes<'_, '_>> for String {
+        fn from(Writes(mc, old): Writes<'_, '_>) -> String {
+            let old = Gc::write(mc, old);
+            let young = Gc::new(mc, Cell2 { value: 7, next: Lock::new(None) });
+            field!(old, Cell2, next).set(Some(young));
+            "written".into()
+        }
+    }
+
+    /// A reason that allocates an object with a destructor.
+    struct Allocates<'a, 'gc>(&'a Mutation<'gc>);
+
+    impl From<Allocates<'_, '_>> for String {
+        fn from(Allocates(mc): Allocates<'_, '_>) -> String {
+            Gc::new(mc, Canary { _probe: Probe(MAGIC) });
+            "allocated".into()
+        }
+    }
+
+    struct Panics;
+
+    impl From<Panics> for String {
+        fn from(_: Panics) -> String {
+            panic!("the reason panicked")
+        }
+    }
+
+    fn leak_arena() -> Arena<Root> {
+        let mut arena =
+            Arena::<Root>::new(common::builder().leak_debug(true).build().unwrap(), |mc| {
+                Gc::new(mc, Cell2 { value: 0, next: Lock::new(None) })
+            });
+        arena.collect_minor();
+        arena
+    }
+
+    #[test]
+    fn a_reason_may_write_an_old_object() {
+        let mut arena = leak_arena();
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            arena.mutate(|mc, root| {
+                let dying = Gc::new(mc, 1u64);
+                mc.watch(dying, Writes(mc, *root));
+            })
+        }));
+        arena.verify().expect("the barrier's bit and the remembered set agree");
+        result.expect("the reason ran outside the heap's bookkeeping");
+        arena.collect_minor();
+        arena.mutate(|_, root| assert_eq!(root.next.get().unwrap().value, 7));
+    }
+
+    #[test]
+    fn a_reason_may_allocate() {
+        let mut arena = leak_arena();
+        // Stale words in the nursery where the reason's object will go.
+        arena.mutate(|mc, _| {
+            for _ in 0..100 {
+                Gc::new(mc, [0x4141_4141_4141usize; 4]);
+            }
+        });
+        arena.collect_minor();
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            arena.mutate(|mc, _| {
+                let dying = Gc::new(mc, 1u64);
+                mc.watch(dying, Allocates(mc));
+            })
+        }));
+        arena.verify().unwrap();
+        arena.collect_minor();
+        arena.collect_full();
+        assert!(only_whole_canaries_dropped() <= 1);
+        result.expect("the reason ran outside the heap's bookkeeping");
+        assert_eq!(only_whole_canaries_dropped(), 1);
+        let report = arena.leak_report();
+        assert!(report.to_string().len() < 100_000);
+    }
+
+    #[test]
+    fn a_panicking_reason_leaves_the_heap_as_it_was() {
+        let mut arena = leak_arena();
+        let census = arena.census();
+        let result =
+            catch_unwind(AssertUnwindSafe(|| arena.mutate(|mc, root| mc.watch(*root, Panics))));
+        assert!(result.is_err());
+        arena.verify().unwrap();
+        assert_eq!(arena.census(), census);
+        assert!(arena.leak_report().leaks.is_empty());
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Configurations at the edges of every setting.
