@@ -357,7 +357,9 @@ fn a_panicking_topology_turns_numa_off() {
 
 #[test]
 fn an_empty_topology_degrades_to_off() {
-    for (policy, block) in POLICIES.into_iter().zip([4 * 1024, 8 * 1024, 16 * 1024]) {
+    // Interleave first: it divided by the number of nodes.
+    let policies = [NumaPolicy::Interleave, NumaPolicy::Local, NumaPolicy::Fixed(0)];
+    for (policy, block) in policies.into_iter().zip([4 * 1024, 8 * 1024, 16 * 1024]) {
         let mut topology = Hostile::new(2);
         topology.nodes = Some(vec![]);
         let mut arena = exercise(policy, Arc::new(topology), block);
@@ -666,4 +668,33 @@ fn every_setting_is_validated_at_its_edges() {
             (result, _) => panic!("{what}: expected {refused:?}, got {result:?}"),
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Callbacks.
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_panicking_near_limit_callback_runs_after_the_collection() {
+    // The callback runs when the collection's bookkeeping is complete (and the arena is held
+    // by `&mut`, so it cannot re-enter): its panic leaves a consistent heap.
+    let config = common::builder().max_heap(1 << 20).near_limit(f64::MIN_POSITIVE).build().unwrap();
+    let mut arena =
+        Arena::<Root>::new(config, |mc| Gc::new(mc, Cell2 { value: 0, next: Lock::new(None) }));
+    arena.on_near_limit(|_, _| std::panic::panic_any(PanickyPayload));
+    arena.mutate(|mc, root| {
+        let young = Gc::new(mc, Cell2 { value: 1, next: Lock::new(None) });
+        field!(Gc::write(mc, *root), Cell2, next).set(Some(young));
+    });
+    for _ in 0..2 {
+        let census = arena.census();
+        let result = catch_unwind(AssertUnwindSafe(|| arena.collect_full()));
+        let payload = result.expect_err("the callback's panic propagates");
+        // The payload's own drop panics when not unwinding: forget it.
+        std::mem::forget(payload);
+        arena.verify().unwrap();
+        let now = arena.census();
+        assert_eq!((now.live_objects, now.live_bytes), (census.live_objects, census.live_bytes));
+    }
+    arena.mutate(|_, root| assert_eq!(root.next.get().unwrap().value, 1));
 }
