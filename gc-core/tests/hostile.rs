@@ -73,6 +73,10 @@ struct Hostile {
     bind_full: Option<NodeId>,
     /// What `query` answers, if not the simulation's.
     query: Option<Placement>,
+    /// Calls of `current_node`: without an override, the thread moves to the next node at
+    /// each call (so that collections migrate the nursery).
+    moves: AtomicUsize,
+    count: usize,
 }
 
 impl Hostile {
@@ -87,6 +91,8 @@ impl Hostile {
             reentered: AtomicUsize::new(0),
             bind_full: None,
             query: None,
+            moves: AtomicUsize::new(0),
+            count: nodes,
         }
     }
 
@@ -121,7 +127,8 @@ impl Topology for Hostile {
     }
     fn current_node(&self) -> Option<NodeId> {
         self.enter(CURRENT);
-        self.current.unwrap_or_else(|| self.inner.current_node())
+        let moved = self.moves.fetch_add(1, Ordering::Relaxed) % self.count;
+        self.current.unwrap_or(Some(moved as NodeId))
     }
     fn bind(&self, addr: usize, len: usize, node: NodeId) -> Result<(), NumaError> {
         self.enter(BIND);
@@ -331,13 +338,15 @@ fn a_panicking_topology_turns_numa_off() {
                 let mut arena = exercise(policy, topology.clone(), block);
                 let stats = arena.numa_stats();
                 // Every policy asks for the nodes at creation, then binds the nursery (Local,
-                // Fixed: asking for the current node first if Local) or interleaves it.
+                // Fixed) or interleaves it; `exercise` asks for the statistics (the current
+                // node, the nursery's placement, whether simulated); under Local the simulated
+                // thread moves at each call, so the first collection migrates the nursery.
                 let nursery = match policy {
-                    NumaPolicy::Local => CURRENT | BIND,
+                    NumaPolicy::Local => BIND | MIGRATE,
                     NumaPolicy::Interleave => INTERLEAVE,
                     _ => BIND,
                 };
-                let asked = method & (NODES | nursery) != 0;
+                let asked = method & (NODES | CURRENT | QUERY | SIMULATED | nursery) != 0;
                 if asked {
                     assert_eq!(stats.policy, NumaPolicy::Off, "{method} {policy:?}: {stats}");
                     let why = stats.degraded.as_deref().unwrap_or_default();
@@ -668,6 +677,42 @@ fn every_setting_is_validated_at_its_edges() {
             (result, _) => panic!("{what}: expected {refused:?}, got {result:?}"),
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handle names: converted before the heap is touched.
+// ---------------------------------------------------------------------------------------------
+
+/// A handle name that runs the barrier on an old object, stores a young one in it, and makes
+/// a handle of its own.
+struct Name<'a, 'gc>(&'a gc_core::Mutation<'gc>, Gc<'gc, Cell2<'gc>>);
+
+impl From<Name<'_, '_>> for String {
+    fn from(Name(mc, old): Name<'_, '_>) -> String {
+        let old = Gc::write(mc, old);
+        let young = Gc::new(mc, Cell2 { value: 7, next: Lock::new(None) });
+        field!(old, Cell2, next).set(Some(young));
+        std::mem::forget(mc.named_handle::<Rootable![Cell2<'_>]>(young, "inner"));
+        "outer".into()
+    }
+}
+
+#[test]
+fn a_handle_name_may_write_and_make_handles() {
+    let mut arena = Arena::<Root>::new(common::config(), |mc| {
+        Gc::new(mc, Cell2 { value: 0, next: Lock::new(None) })
+    });
+    arena.collect_minor();
+    let handle = arena.mutate(|mc, root| {
+        let young = Gc::new(mc, Cell2 { value: 3, next: Lock::new(None) });
+        mc.named_handle::<Rootable![Cell2<'_>]>(young, Name(mc, *root))
+    });
+    arena.verify().unwrap();
+    arena.collect_minor();
+    arena.mutate(|mc, root| {
+        assert_eq!(root.next.get().unwrap().value, 7);
+        assert_eq!(mc.fetch(&handle).value, 3);
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
