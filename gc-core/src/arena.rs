@@ -221,8 +221,9 @@ where
     pub fn numa_stats(&mut self) -> crate::NumaStats {
         let start = self.heap.nursery.start;
         let committed = self.heap.nursery.committed();
-        let placer = &self.heap.state.get_mut().old.placer;
-        placer.stats(placer.nursery_placement(start, committed))
+        let placer = &mut self.heap.state.get_mut().old.placer;
+        let nursery = placer.nursery_placement(start, committed);
+        placer.stats(nursery)
     }
 
     /// Calls `callback(heap_size, max_heap)` after every collection that leaves the heap past

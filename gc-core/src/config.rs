@@ -11,6 +11,10 @@ pub(crate) const MIN_LARGE_OBJECT_THRESHOLD: usize = 256;
 const MIN_NURSERY: usize = 64 * KIB;
 const MIN_BLOCK: usize = 4 * KIB;
 const MAX_BLOCK: usize = 64 * MIB;
+/// The largest nursery size and reservation: far beyond any address space, and small enough
+/// that no address computation over the nursery (rounding to pages and huge pages, start plus
+/// size, extension steps) can overflow.
+const MAX_NURSERY: usize = isize::MAX as usize / 4;
 
 /// Where an arena's memory goes on a NUMA machine (see the crate docs' NUMA section).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -191,7 +195,8 @@ pub struct HeapConfigBuilder {
 }
 
 impl HeapConfigBuilder {
-    /// Size of the nursery in bytes: at least 64 KiB; rounded up to the page size.
+    /// Size of the nursery in bytes: at least 64 KiB, at most `isize::MAX / 4`; rounded up
+    /// to the page size.
     pub fn nursery_size(mut self, bytes: usize) -> Self {
         self.config.nursery_size = bytes;
         self
@@ -200,7 +205,8 @@ impl HeapConfigBuilder {
     /// nursery size keeps allocating young objects in this reservation, committed as needed,
     /// and the next minor collection evacuates the survivors and gives the pages back. Past the
     /// reservation, allocation spills into the old generation (counted as pretenured). At
-    /// least the nursery size.
+    /// least the nursery size, at most `isize::MAX / 4` bytes; where the address space is
+    /// smaller (`ulimit -v`), the arena settles for a quarter, then a sixteenth... of it.
     pub fn nursery_reserve(mut self, bytes: usize) -> Self {
         self.config.nursery_reserve = bytes;
         self
@@ -316,8 +322,14 @@ impl HeapConfigBuilder {
             .nursery_size
             .checked_next_multiple_of(page)
             .ok_or(ConfigError::NurseryTooLarge { size: c.nursery_size })?;
-        if c.nursery_size > isize::MAX as usize / 4 {
+        if c.nursery_size > MAX_NURSERY {
             return Err(ConfigError::NurseryTooLarge { size: c.nursery_size });
+        }
+        if c.nursery_reserve > MAX_NURSERY {
+            return Err(ConfigError::NurseryReserveTooLarge {
+                reserve: c.nursery_reserve,
+                max: MAX_NURSERY,
+            });
         }
         if c.nursery_reserve < c.nursery_size {
             return Err(ConfigError::NurseryReserveTooSmall {
@@ -384,6 +396,14 @@ pub enum ConfigError {
     NurseryTooLarge {
         /// Requested size.
         size: usize,
+    },
+    /// The nursery reservation is larger than any address space (and than the crate's address
+    /// arithmetic allows).
+    NurseryReserveTooLarge {
+        /// Requested reservation.
+        reserve: usize,
+        /// Largest allowed reservation.
+        max: usize,
     },
     /// The nursery reservation is smaller than the nursery.
     NurseryReserveTooSmall {
@@ -453,6 +473,10 @@ impl fmt::Display for ConfigError {
             ConfigError::NurseryTooLarge { size } => {
                 write!(f, "nursery size {size} bytes is too large")
             }
+            ConfigError::NurseryReserveTooLarge { reserve, max } => write!(
+                f,
+                "nursery reservation {reserve} bytes is above the maximum of {max} bytes"
+            ),
             ConfigError::NurseryReserveTooSmall { reserve, nursery_size } => write!(
                 f,
                 "nursery reservation {reserve} bytes is smaller than the nursery ({nursery_size} bytes)"
@@ -489,6 +513,31 @@ impl fmt::Display for ConfigError {
             ConfigError::GrowthFactor { factor } => {
                 write!(f, "growth factor {factor} is not a finite number above 1")
             }
+        }
+    }
+}
+
+impl ConfigError {
+    /// The setting at fault, named as its [`HeapConfigBuilder`] method (for a relation
+    /// between two settings, the one the error is about: `nursery_reserve` below
+    /// `nursery_size` names `nursery_reserve`).
+    pub fn field(&self) -> &'static str {
+        match self {
+            ConfigError::NurseryTooSmall { .. } | ConfigError::NurseryTooLarge { .. } => {
+                "nursery_size"
+            }
+            ConfigError::NurseryReserveTooLarge { .. }
+            | ConfigError::NurseryReserveTooSmall { .. } => "nursery_reserve",
+            ConfigError::BlockSizeNotPowerOfTwo { .. }
+            | ConfigError::BlockSizeOutOfRange { .. } => "block_size",
+            ConfigError::ThresholdTooSmall { .. } | ConfigError::ThresholdAboveBlock { .. } => {
+                "large_object_threshold"
+            }
+            ConfigError::MaxHeapTooSmall { .. } => "max_heap",
+            ConfigError::NearLimit { .. } => "near_limit",
+            ConfigError::LeakDebugNotCompiled => "leak_debug",
+            ConfigError::LeakWatchCollections => "leak_watch_collections",
+            ConfigError::GrowthFactor { .. } => "growth_factor",
         }
     }
 }

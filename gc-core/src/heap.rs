@@ -172,29 +172,49 @@ impl Heap {
         header: &'static TypeInfo,
         limit: usize,
     ) -> Option<ObjPtr> {
-        let cursor = self.nursery.cursor.get();
-        let start = place(cursor, info.payload_offset(), info.align);
-        if start + size > limit {
-            return None;
+        let (start, end) = self.fit(info, size, limit)?;
+        // Side tables first: if recording fails (the state is borrowed by re-entrant code), no
+        // object was made.
+        #[cfg(feature = "leak-debug")]
+        if self.leak_debug {
+            // SAFETY: `start` is an 8-aligned, non-zero nursery address.
+            let obj = unsafe { ObjPtr::from_addr(start) };
+            self.state.borrow_mut().record_birth(obj, true, std::panic::Location::caller());
         }
-        // SAFETY: `[cursor, start + size)` is free nursery space: `cursor` is the first free
-        // byte and `limit` is at most the end of the committed part.
+        // SAFETY: `fit` found the space.
+        Some(unsafe { self.commit_bump(start, end, header) })
+    }
+
+    /// Where an object of `size` bytes placed as `info` requires would go in the nursery, up
+    /// to `limit`: `(start, end)`.
+    #[inline(always)]
+    fn fit(&self, info: &'static TypeInfo, size: usize, limit: usize) -> Option<(usize, usize)> {
+        let start = place(self.nursery.cursor.get(), info.payload_offset(), info.align);
+        (start + size <= limit).then_some((start, start + size))
+    }
+
+    /// Makes the object at `[start, end)` found by `fit`: the header, the destructor list, and
+    /// last the cursor. Nothing here fails or calls out, so no half-made object is ever listed.
+    ///
+    /// # Safety
+    /// `(start, end)` was returned by `fit` and the cursor has not moved since.
+    #[inline(always)]
+    unsafe fn commit_bump(&self, start: usize, end: usize, header: &'static TypeInfo) -> ObjPtr {
+        let cursor = self.nursery.cursor.get();
+        // SAFETY: `[cursor, end)` is free nursery space: `cursor` is the first free byte and
+        // `fit` checked `end` against a limit that is at most the end of the committed part.
         unsafe {
-            crate::debug::checkers::unpoison(cursor, start + size);
+            crate::debug::checkers::unpoison(cursor, end);
             if start != cursor {
                 fill(cursor, start);
             }
             let obj = ObjPtr::from_addr(start);
             obj.set_header(header_word(header, 0));
-            self.nursery.cursor.set(start + size);
             if header.drop.is_some() {
                 self.nursery.push_drop(obj);
             }
-            #[cfg(feature = "leak-debug")]
-            if self.leak_debug {
-                self.record_birth(obj, std::panic::Location::caller());
-            }
-            Some(obj)
+            self.nursery.cursor.set(end);
+            obj
         }
     }
 
@@ -209,33 +229,42 @@ impl Heap {
         size: usize,
         header: &'static TypeInfo,
     ) -> Result<ObjPtr, AllocError> {
+        let site = std::panic::Location::caller();
         let young = (size <= MIN_LARGE_OBJECT_THRESHOLD || size <= self.large_threshold)
             && info.align <= MAX_BLOCK_ALIGN;
         if young {
-            let site = std::panic::Location::caller();
             let mut state = self.state.borrow_mut();
             let (index, route) = state.pretenure.route(site, size, self.nursery.cursor.get());
             let Route::Nursery { sample } = route else {
-                // One borrow for the route and the allocation: this is every allocation of a
-                // tenured site.
-                let obj = state.alloc_tenured(info, size, header, self.nursery.committed())?;
-                drop(state);
-                #[cfg(feature = "leak-debug")]
-                if self.leak_debug {
-                    self.record_birth(obj, site);
+                // One borrow for the route and the allocation, unless a new block is needed:
+                // this is every allocation of a tenured site.
+                let (offset, align) = (info.payload_offset(), info.align);
+                if !state.old.fits(size, offset, align) {
+                    drop(state);
+                    state = self.old_space(size, offset, align)?;
                 }
-                return Ok(obj);
+                return state.alloc_tenured(info, size, header, site);
             };
             drop(state);
             loop {
-                if let Some(obj) = self.bump(info, size, header, self.nursery.end()) {
-                    if sample {
+                if let Some((start, end)) = self.fit(info, size, self.nursery.end()) {
+                    if sample || self.leak_debug() {
+                        // Side tables first, as in `bump`.
                         let mut state = self.state.borrow_mut();
-                        let cursor = self.nursery.cursor.get();
-                        state.pretenure.sampled(obj, index, cursor, self.nursery.used());
-                        self.nursery.set_cap(state.pretenure.limit_cap());
+                        // SAFETY: `start` is an 8-aligned, non-zero nursery address.
+                        let obj = unsafe { ObjPtr::from_addr(start) };
+                        #[cfg(feature = "leak-debug")]
+                        if self.leak_debug {
+                            state.record_birth(obj, true, site);
+                        }
+                        if sample {
+                            let used = end - self.nursery.start;
+                            state.pretenure.sampled(obj, index, end, used);
+                            self.nursery.set_cap(state.pretenure.limit_cap());
+                        }
                     }
-                    return Ok(obj);
+                    // SAFETY: `fit` found the space; the cursor has not moved since.
+                    return Ok(unsafe { self.commit_bump(start, end, header) });
                 }
                 // The nursery is full within this `mutate` call: grow it (see `Nursery`).
                 let step = self.nursery.extension_step(size + info.align);
@@ -244,25 +273,24 @@ impl Heap {
                 if !self.nursery.extend(step) {
                     break;
                 }
-                self.state
-                    .borrow_mut()
-                    .old
-                    .placer
-                    .bind_extension(self.nursery.start + committed, step);
+                // The topology (the user's code) runs with nothing borrowed.
+                let binder = self.state.borrow().old.placer.binder();
+                if let Some(binder) = binder {
+                    let bound = binder.bind_extension(self.nursery.start + committed, step);
+                    self.state.borrow_mut().old.placer.settle(bound);
+                }
             }
         }
-        let obj = self.state.borrow_mut().alloc_outside_nursery(
-            info,
-            size,
-            header,
-            Placement::Overflow,
-            self.nursery.committed(),
-        )?;
+        self.alloc_outside_nursery(info, size, header, Placement::Overflow, site)
+    }
+
+    /// Whether leak-debug mode records allocations.
+    #[inline(always)]
+    fn leak_debug(&self) -> bool {
         #[cfg(feature = "leak-debug")]
-        if self.leak_debug {
-            self.record_birth(obj, std::panic::Location::caller());
-        }
-        Ok(obj)
+        return self.leak_debug;
+        #[cfg(not(feature = "leak-debug"))]
+        false
     }
 
     /// Allocates an object that never moves.
@@ -272,29 +300,61 @@ impl Heap {
         info: &'static TypeInfo,
         size: usize,
     ) -> Result<ObjPtr, AllocError> {
-        let obj = self.state.borrow_mut().alloc_outside_nursery(
-            info,
-            size,
-            info,
-            Placement::Pinned,
-            self.nursery.committed(),
-        )?;
-        #[cfg(feature = "leak-debug")]
-        if self.leak_debug {
-            self.record_birth(obj, std::panic::Location::caller());
-        }
-        Ok(obj)
+        let site = std::panic::Location::caller();
+        self.alloc_outside_nursery(info, size, info, Placement::Pinned, site)
     }
 
-    /// Leak-debug mode: files an object's allocation site and birth.
-    #[cfg(feature = "leak-debug")]
-    #[cold]
-    #[inline(never)]
-    fn record_birth(&self, obj: ObjPtr, site: &'static std::panic::Location<'static>) {
-        let young = self.nursery.contains(obj.addr());
-        let mut state = self.state.borrow_mut();
-        let epoch = state.stats.minor.count + state.stats.full.count;
-        state.births.record(obj, young, site, epoch);
+    /// Allocation in the large-object space or in the old generation (see
+    /// [`HeapState::alloc_outside_nursery`]).
+    fn alloc_outside_nursery(
+        &self,
+        info: &'static TypeInfo,
+        size: usize,
+        header: &'static TypeInfo,
+        placement: Placement,
+        site: &'static std::panic::Location<'static>,
+    ) -> Result<ObjPtr, AllocError> {
+        let mut state = if size > self.large_threshold || info.align > MAX_BLOCK_ALIGN {
+            self.state.borrow_mut()
+        } else {
+            self.old_space(size, info.payload_offset(), info.align)?
+        };
+        state.alloc_outside_nursery(info, size, header, placement, self.nursery.committed(), site)
+    }
+
+    /// The heap's state, borrowed, with room in the current old-generation block for an object
+    /// of `size` bytes whose payload at `payload_offset` needs `align`.
+    ///
+    /// A new block comes from what the old generation has at hand (spares, the pool, the rest
+    /// of a chunk), without calling out. If a fresh chunk must be mapped, it is bound to its
+    /// NUMA node through the topology, which is the user's code: that runs with the borrow
+    /// released (it may re-enter the arena: allocate, write, make handles), and the chunk is
+    /// filed afterwards.
+    fn old_space(
+        &self,
+        size: usize,
+        payload_offset: usize,
+        align: usize,
+    ) -> Result<std::cell::RefMut<'_, HeapState>, AllocError> {
+        let out_of_memory = |source| AllocError::OutOfMemory { requested: size, source };
+        loop {
+            let mut state = self.state.borrow_mut();
+            if state.old.fits(size, payload_offset, align) {
+                return Ok(state);
+            }
+            let block_size = state.config.block_size;
+            state.check_limit(self.nursery.committed(), block_size)?;
+            let request = match state.old.take_block() {
+                Ok(()) => return Ok(state),
+                Err(request) => request,
+            };
+            let binder = state.old.placer.binder();
+            drop(state);
+            let chunk = request.fulfil(binder.as_ref());
+            drop(binder);
+            // Filed, the chunk gives the next turn its block (unless re-entrant code took it).
+            self.state.borrow_mut().old.file_chunk(chunk).map_err(out_of_memory)?;
+        }
     }
 
     /// Makes a slice object whose elements were filled under a `DEAD_BYTES` header into an
@@ -376,9 +436,11 @@ impl Heap {
     #[cold]
     #[inline(never)]
     fn remember(&self, obj: ObjPtr, word: usize) {
+        // The remembered set first, the header bit last: if the entry cannot be made (the
+        // state is borrowed), the barrier has changed nothing and runs again next time.
+        self.state.borrow_mut().remembered.push(obj);
         // SAFETY: `obj` is a live object; no reference to its header word is held.
         unsafe { obj.set_header(word | REMEMBERED) };
-        self.state.borrow_mut().remembered.push(obj);
     }
 }
 
@@ -403,10 +465,38 @@ impl HeapState {
             | release(&mut self.weak.slots)
     }
 
+    /// Leak-debug mode: files an object's allocation site and birth.
+    #[cfg(feature = "leak-debug")]
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn record_birth(
+        &mut self,
+        obj: ObjPtr,
+        young: bool,
+        site: &'static std::panic::Location<'static>,
+    ) {
+        let epoch = self.stats.minor.count + self.stats.full.count;
+        self.births.record(obj, young, site, epoch);
+    }
+
+    /// Leak-debug mode: files a fresh old or large object (between its space being taken and
+    /// its header written: nothing between can fail but an allocation, which aborts).
+    #[inline(always)]
+    #[allow(unused_variables)]
+    fn record_old_birth(&mut self, obj: ObjPtr, site: &'static std::panic::Location<'static>) {
+        #[cfg(feature = "leak-debug")]
+        if self.config.leak_debug {
+            self.record_birth(obj, false, site);
+        }
+    }
+
     /// Allocation in the large-object space, or in the old generation: both may now receive
     /// pointers to nursery objects without a barrier (the object is being initialised), so a
     /// large object is remembered, and an old-generation range allocated because the nursery
     /// is full (or for a pinned object) is scanned by the next minor collection.
+    ///
+    /// An old-generation object must fit in the current block (see [`Heap::old_space`]): no
+    /// block is taken here, so no topology is called under the borrow.
     pub(crate) fn alloc_outside_nursery(
         &mut self,
         info: &'static TypeInfo,
@@ -414,6 +504,7 @@ impl HeapState {
         header: &'static TypeInfo,
         placement: Placement,
         nursery_committed: usize,
+        site: &'static std::panic::Location<'static>,
     ) -> Result<ObjPtr, AllocError> {
         let offset = info.payload_offset();
         let out_of_memory = |source| AllocError::OutOfMemory { requested: size, source };
@@ -423,15 +514,15 @@ impl HeapState {
             self.check_limit(nursery_committed, size)?;
             obj = self.los.alloc(size, offset, info.align).map_err(out_of_memory)?;
             flags |= LARGE;
+            self.record_old_birth(obj, site);
             if info.trace.is_some() {
                 flags |= REMEMBERED;
                 self.remembered.push(obj);
             }
         } else {
-            if !self.old.fits(size, offset, info.align) {
-                self.check_limit(nursery_committed, self.config.block_size)?;
-            }
+            debug_assert!(self.old.fits(size, offset, info.align), "no room: see `old_space`");
             obj = self.old.alloc_overflow(size, offset, info.align).map_err(out_of_memory)?;
+            self.record_old_birth(obj, site);
             if info.drop.is_some() {
                 // SAFETY: the block is ours; no other reference to its metadata is live.
                 unsafe { self.old.geom.block_of(obj).meta().has_drop = true };
@@ -456,24 +547,24 @@ impl HeapState {
     /// pointers to nursery objects without a barrier (it is being initialised), so if its type
     /// has pointers it goes in a range the next minor collection scans (as objects placed when
     /// the nursery is full do: contiguous, no remembered-set entry or header bit per object).
+    /// It must fit in the current block (see [`Heap::old_space`]).
     #[inline]
     pub(crate) fn alloc_tenured(
         &mut self,
         info: &'static TypeInfo,
         size: usize,
         header: &'static TypeInfo,
-        nursery_committed: usize,
+        site: &'static std::panic::Location<'static>,
     ) -> Result<ObjPtr, AllocError> {
         let offset = info.payload_offset();
-        if !self.old.fits(size, offset, info.align) {
-            self.check_limit(nursery_committed, self.config.block_size)?;
-        }
+        debug_assert!(self.old.fits(size, offset, info.align), "no room: see `old_space`");
         let obj = if info.trace.is_some() {
             self.old.alloc_scanned(size, offset, info.align)
         } else {
             self.old.alloc(size, offset, info.align)
         }
         .map_err(|source| AllocError::OutOfMemory { requested: size, source })?;
+        self.record_old_birth(obj, site);
         if info.drop.is_some() {
             // SAFETY: the block is ours; no other reference to its metadata is live.
             unsafe { self.old.geom.block_of(obj).meta().has_drop = true };
@@ -630,5 +721,56 @@ impl Heap {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    use super::*;
+    use crate::raw::GcObject;
+
+    fn heap(leak_debug: bool) -> Heap {
+        let config = HeapConfig::builder().leak_debug(leak_debug).verify(true).build().unwrap();
+        Heap::new(config).unwrap()
+    }
+
+    /// The barrier run while the state is borrowed (as by user code called under the borrow)
+    /// fails before setting the object's `REMEMBERED` bit: the bit never goes without its
+    /// remembered-set entry.
+    #[test]
+    fn remember_sets_the_header_bit_last() {
+        let heap = heap(false);
+        let info = <u64 as GcObject>::TYPE_INFO;
+        let obj = heap.alloc_pinned(info, info.object_size).unwrap();
+        // SAFETY: the payload of the fresh `u64`.
+        unsafe { obj.payload(info).cast::<u64>().write(1) };
+        let borrowed = heap.state.borrow_mut();
+        assert!(catch_unwind(AssertUnwindSafe(|| heap.write_barrier(obj))).is_err());
+        drop(borrowed);
+        // SAFETY: a live object.
+        assert_eq!(unsafe { obj.header() } & REMEMBERED, 0);
+        assert!(heap.state.borrow().remembered.is_empty());
+        heap.write_barrier(obj);
+        // SAFETY: as above.
+        assert_ne!(unsafe { obj.header() } & REMEMBERED, 0);
+        assert!(heap.state.borrow().remembered == vec![obj]);
+    }
+
+    /// An allocation whose birth cannot be recorded (leak-debug mode, the state borrowed)
+    /// fails before making the object: no header, no destructor-list entry, the cursor unmoved.
+    #[cfg(feature = "leak-debug")]
+    #[test]
+    fn a_birth_that_cannot_be_recorded_makes_no_object() {
+        let mut heap = heap(true);
+        let info = <String as GcObject>::TYPE_INFO;
+        let borrowed = heap.state.borrow_mut();
+        let result =
+            catch_unwind(AssertUnwindSafe(|| heap.alloc_raw(info, info.object_size, info)));
+        assert!(result.is_err());
+        drop(borrowed);
+        assert_eq!(heap.nursery.used(), 0);
+        assert!(heap.nursery.take_drops().is_empty());
     }
 }

@@ -280,13 +280,16 @@ impl<'gc> Mutation<'gc> {
         if !self.heap.leak_debug {
             return;
         }
+        // The conversion is the caller's code: it may allocate, write, re-enter or panic, so it
+        // runs before the heap's state is borrowed.
+        let reason = reason.into();
         let young = self.heap.nursery.contains(gc.ptr.addr());
         let mut state = self.heap.state.borrow_mut();
         let full_at_watch = state.stats.full.count;
         state.watches.add(
             crate::debug::watch::Watch {
                 obj: gc.ptr,
-                reason: reason.into(),
+                reason,
                 site: Location::caller(),
                 full_at_watch,
             },

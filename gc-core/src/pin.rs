@@ -39,9 +39,10 @@ impl Pins {
     /// # Safety
     /// `obj` is a live object outside the nursery.
     pub(crate) unsafe fn pin(&mut self, obj: ObjPtr, guard: Option<Rc<()>>) {
+        // The entry first, the header bit last: a bit is never set without its entry.
+        self.entries.push(PinEntry { obj, guard });
         // SAFETY: precondition.
         unsafe { obj.set_header(obj.header() | PINNED) };
-        self.entries.push(PinEntry { obj, guard });
     }
 
     /// Unpins the objects whose guards were all dropped. (Called before marking.)

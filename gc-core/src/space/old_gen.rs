@@ -59,11 +59,12 @@ pub(crate) struct OldGen {
 pub(crate) struct Carver {
     /// Ask for transparent huge pages.
     huge: bool,
-    /// One chunk per node asked for (interleaving asks for each in turn).
+    /// The chunks with blocks left to carve: usually one per node asked for (interleaving asks
+    /// for each in turn). A block of a huge page or more is a chunk of its own.
     chunks: Vec<Chunk>,
 }
 
-/// A huge-page chunk being carved: `[next, end)` is not carved yet.
+/// A chunk being carved: `[next, end)` is not carved yet.
 #[derive(Debug)]
 struct Chunk {
     /// The node it was asked for, and the one it is bound to.
@@ -76,6 +77,24 @@ struct Chunk {
 impl Carver {
     fn new(huge: bool) -> Carver {
         Carver { huge, chunks: Vec::new() }
+    }
+
+    /// A block of `size` bytes from a chunk asked for `node`: its base and the chunk's node.
+    fn carve(&mut self, node: Option<u32>, size: usize) -> Option<(usize, Option<u32>)> {
+        let index = self.chunks.iter().position(|c| c.asked == node && c.next < c.end)?;
+        let chunk = &mut self.chunks[index];
+        let base = chunk.next;
+        let got = chunk.got;
+        chunk.next += size;
+        if chunk.next >= chunk.end {
+            self.chunks.swap_remove(index);
+        }
+        Some((base, got))
+    }
+
+    /// Files a chunk mapped for `asked` and bound to `got`, to carve blocks from.
+    fn file(&mut self, asked: Option<u32>, got: Option<u32>, base: usize, len: usize) {
+        self.chunks.push(Chunk { asked, got, next: base, end: base + len });
     }
 
     /// Files the blocks not carved yet in `pool`, as free blocks never touched.
@@ -234,7 +253,24 @@ impl OldGen {
         }
     }
 
+    /// Makes a new current block, mapping (and binding: the topology's code runs) a fresh
+    /// chunk if none is at hand. For the collector and for `reserve`; the mutator's paths,
+    /// which hold the heap's state borrowed, use `take_block` and `file_chunk` (see
+    /// `Heap::old_space`).
     fn next_block(&mut self) -> io::Result<()> {
+        loop {
+            let Err(request) = self.take_block() else { return Ok(()) };
+            let chunk = request.fulfil(self.placer.binder().as_ref());
+            if self.file_chunk(chunk)? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Makes a new current block from what is at hand, calling no user code: a spare, a block
+    /// of the pool, or the rest of a chunk. Otherwise, the chunk to map and bind (with
+    /// [`ChunkRequest::fulfil`], then [`OldGen::file_chunk`]).
+    pub(crate) fn take_block(&mut self) -> Result<(), ChunkRequest> {
         let size = self.geom.size;
         let want = self.placer.block_node();
         // A spare on the wanted node, else any spare: it is resident, where a block from the
@@ -243,40 +279,62 @@ impl OldGen {
         let on_node = self.spares.iter().rposition(|b| unsafe { b.meta() }.node == want);
         if let Some(i) = on_node.or(self.spares.len().checked_sub(1)) {
             let block = self.spares.swap_remove(i);
+            // SAFETY: our spare block, mapped.
+            let node = unsafe { block.meta() }.node;
             // SAFETY: an empty block of ours: its bitmaps were cleared before it became spare.
-            unsafe { block.reset(&self.geom) };
-            // SAFETY: as above.
-            self.placer.placed_block(want, unsafe { block.meta() }.node, self.geom.size);
-            self.blocks.push(block);
-            self.cursor = block.data_start(&self.geom);
-            self.limit = block.end(&self.geom);
+            unsafe { self.install(block, want, node) };
             return Ok(());
         }
         let (base, node) = match self.pool.take(want) {
             Some(free) => (free.base, free.node),
-            None => match map_block(size, want, &mut self.placer, &mut self.carver) {
-                Ok(mapped) => mapped,
-                Err(err) => match self.pool.take_elsewhere(want) {
-                    // Out of memory to map: any free block will do.
-                    Some(free) => (free.base, free.node),
-                    None => return Err(err),
-                },
+            None => match self.carver.carve(want, size) {
+                Some(carved) => carved,
+                None => return Err(ChunkRequest::new(size, want, self.carver.huge)),
             },
         };
-        self.placer.placed_block(want, node, size);
         // SAFETY: a block of ours, mapped and size-aligned, free: its bitmaps are clear (zeroed
         // by the mapping, cleared by the full collection that emptied it, or given back to the
         // OS and read as zero).
-        let block = unsafe { Block::from_base(base) };
-        // SAFETY: as above.
+        unsafe { self.install(Block::from_base(base), want, node) };
+        Ok(())
+    }
+
+    /// Files a chunk made by [`ChunkRequest::fulfil`] (records how its binding went), to
+    /// carve blocks from. If it could not be mapped, takes any free block of the pool instead,
+    /// as the current block, and returns true; fails if there is none.
+    pub(crate) fn file_chunk(&mut self, chunk: FreshChunk) -> io::Result<bool> {
+        match chunk.mapped {
+            Ok((base, len, bound)) => {
+                let got = self.placer.settle(bound);
+                self.carver.file(chunk.asked, got, base, len);
+                Ok(false)
+            }
+            // Out of memory to map: any free block will do.
+            Err(err) => match self.pool.take_elsewhere(chunk.asked) {
+                Some(free) => {
+                    // SAFETY: a free block of the pool, as in `take_block`.
+                    unsafe { self.install(Block::from_base(free.base), chunk.asked, free.node) };
+                    Ok(true)
+                }
+                None => Err(err),
+            },
+        }
+    }
+
+    /// Makes `block` (placed on `node`, asked for on `asked`) the current block.
+    ///
+    /// # Safety
+    /// `block` is an empty block of ours, mapped, its bitmaps clear.
+    unsafe fn install(&mut self, block: Block, asked: Option<u32>, node: Option<u32>) {
+        // SAFETY: precondition.
         unsafe {
             block.reset(&self.geom);
             block.meta().node = node;
         }
+        self.placer.placed_block(asked, node, self.geom.size);
         self.blocks.push(block);
         self.cursor = block.data_start(&self.geom);
         self.limit = block.end(&self.geom);
-        Ok(())
     }
 
     /// After compaction: `kept` hold the objects (in order), `released` are empty.
@@ -363,6 +421,53 @@ impl Drop for OldGen {
     }
 }
 
+/// A chunk to map for blocks of `node`: `len` bytes, one block of a huge page or more, or a
+/// huge-page chunk to carve (`huge`: whether to ask for transparent huge pages for it).
+#[must_use]
+pub(crate) struct ChunkRequest {
+    node: Option<u32>,
+    len: usize,
+    huge: Option<bool>,
+}
+
+impl ChunkRequest {
+    fn new(block_size: usize, node: Option<u32>, huge: bool) -> ChunkRequest {
+        if block_size >= sys::HUGE_PAGE {
+            ChunkRequest { node, len: block_size, huge: None }
+        } else {
+            ChunkRequest { node, len: sys::HUGE_PAGE, huge: Some(huge) }
+        }
+    }
+}
+
+/// A chunk mapped and bound by [`ChunkRequest::fulfil`], to file with [`OldGen::file_chunk`].
+#[must_use]
+pub(crate) struct FreshChunk {
+    asked: Option<u32>,
+    /// The base, the length, and how binding went; or why mapping failed.
+    mapped: io::Result<(usize, usize, super::placement::Bound)>,
+}
+
+impl ChunkRequest {
+    /// Maps the chunk and binds it to its node before anything touches it. This is the part
+    /// that runs the topology's code: the mutator calls it with nothing of the heap borrowed.
+    pub(crate) fn fulfil(self, binder: Option<&super::placement::Binder>) -> FreshChunk {
+        let mapped = match self.huge {
+            Some(huge) => sys::map_huge_chunk(huge),
+            None => sys::map_aligned(self.len, self.len),
+        };
+        let mapped = mapped.map(|base| {
+            let base = base as usize;
+            let bound = match binder {
+                Some(binder) => binder.bind_block(base, self.len, self.node),
+                None => super::placement::Bound::To(None),
+            };
+            (base, self.len, bound)
+        });
+        FreshChunk { asked: self.node, mapped }
+    }
+}
+
 /// Maps a block (carved from `carver`'s chunk if smaller than a huge page) bound to `node`
 /// before anything touches it.
 fn map_block(
@@ -371,27 +476,15 @@ fn map_block(
     placer: &mut super::placement::Placer,
     carver: &mut Carver,
 ) -> io::Result<(usize, Option<u32>)> {
-    if size >= sys::HUGE_PAGE {
-        let base = sys::map_aligned(size, size)? as usize;
-        let node = placer.bind_block(base, size, node);
-        return Ok((base, node));
-    }
-    let index = match carver.chunks.iter().position(|chunk| chunk.asked == node) {
-        Some(index) => index,
-        None => {
-            carver.chunks.push(Chunk { asked: node, got: None, next: 0, end: 0 });
-            carver.chunks.len() - 1
+    loop {
+        if let Some(carved) = carver.carve(node, size) {
+            return Ok(carved);
         }
-    };
-    let chunk = &mut carver.chunks[index];
-    if chunk.next == chunk.end {
-        let base = sys::map_huge_chunk(carver.huge)? as usize;
-        let got = placer.bind_block(base, sys::HUGE_PAGE, node);
-        *chunk = Chunk { asked: node, got, next: base, end: base + sys::HUGE_PAGE };
+        let request = ChunkRequest::new(size, node, carver.huge);
+        let (base, len, bound) = request.fulfil(placer.binder().as_ref()).mapped?;
+        let got = placer.settle(bound);
+        carver.file(node, got, base, len);
     }
-    let base = chunk.next;
-    chunk.next += size;
-    Ok((base, chunk.got))
 }
 
 /// Maps `bytes` of blocks bound to `node`, faults them in, and files them in the process's
@@ -403,6 +496,7 @@ pub(crate) fn reserve(
     placer: &mut super::placement::Placer,
 ) -> io::Result<()> {
     let pool = super::pool::shared(block_size);
+    placer.locate_thread();
     let node = placer.block_node();
     let mut carver = Carver::new(huge_pages);
     for _ in 0..bytes.div_ceil(block_size) {

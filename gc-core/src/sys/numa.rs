@@ -121,6 +121,38 @@ fn invalid(msg: String) -> NumaError {
 /// integers: placement never changes the contents of memory, so none of this is unsafe; a
 /// request for a range that is not mapped fails (or, for [`query`](Topology::query), counts
 /// the pages as unknown).
+///
+/// # What an arena does with a topology's answers
+///
+/// Placement is advisory, so an arena never lets its topology break it. Whatever an
+/// implementation answers or does, the arena stays consistent and usable; at worst it runs
+/// with NUMA off (policy `Off` in [`NumaStats`](crate::NumaStats), and `degraded` says why):
+///
+/// - **Panics.** Every call is made under `catch_unwind`. A panic turns NUMA off for the arena
+///   (`degraded`: "Topology::bind panicked: ..."); the panic is not propagated (the panic hook
+///   still reports it). Its payload is dropped under `catch_unwind` as well; a payload whose
+///   own `Drop` panics is leaked.
+/// - **Re-entry.** The arena never calls a topology while it holds its own state borrowed:
+///   during a `mutate` call, a topology may allocate in, write to, or make handles of the very
+///   arena that called it (reached through a thread-local, say). [`current_node`] is asked
+///   when the arena is made and at each minor collection (which hold the arena by `&mut`, so
+///   nothing leads back to it then); blocks placed between two collections go to the node it
+///   answered last.
+/// - **[`nodes`] empty:** NUMA is off ("the topology lists no NUMA node"). `nodes` is asked once,
+///   when the arena is made (or by `reserve`); the list is sorted and duplicates are dropped.
+///   Statistics are kept per listed node, so a node id costs nothing however large.
+/// - **`Fixed(n)` with `n` not listed:** NUMA is off ("no NUMA node n").
+/// - **[`current_node`] `None`, or a node `nodes` does not list:** the node is unknown. Under
+///   `Local`, an arena made then runs with NUMA off; at a collection, the nursery stays where
+///   it is.
+/// - **Refusals:** [`NumaError::Unsupported`] turns NUMA off; [`NumaError::NodeFull`] counts a
+///   fallback (on the node named, if listed) and, for a block, tries another listed node; any
+///   other error leaves the range unplaced (the kernel's default placement) and NUMA on.
+/// - **[`query`] nonsense** (nodes that do not exist, any counts) only shows in the statistics.
+///
+/// [`current_node`]: Topology::current_node
+/// [`nodes`]: Topology::nodes
+/// [`query`]: Topology::query
 pub trait Topology: Send + Sync + fmt::Debug {
     /// The nodes, ascending by id.
     fn nodes(&self) -> Vec<NodeInfo>;
