@@ -135,14 +135,14 @@ impl OldGen {
             self.next_block()?;
             start = place(self.cursor, payload_offset, align);
         }
-        crate::debug::checkers::unpoison(self.cursor, start + size);
-        // SAFETY: `[cursor, start)` is free space of the current block.
+        let block = *self.blocks.last().expect("a current block");
+        // SAFETY: the block is ours and mapped; no other reference to its metadata is live;
+        // its top is `cursor`, and `[cursor, start + size)` is free space of it: claimed here.
+        unsafe { block.claim_to(start + size) };
+        // SAFETY: `[cursor, start)` is free space of the current block, claimed above.
         unsafe { fill(self.cursor, start) };
         self.used += start + size - self.cursor;
         self.cursor = start + size;
-        let block = *self.blocks.last().expect("a current block");
-        // SAFETY: the block is ours and mapped; no other reference to its metadata is live.
-        unsafe { block.meta().top = self.cursor };
         // SAFETY: `start` is an 8-aligned, non-zero address inside the block.
         Ok(unsafe { ObjPtr::from_addr(start) })
     }
@@ -219,11 +219,9 @@ impl OldGen {
         self.used = checkpoint.used;
         match self.blocks.last() {
             Some(&last) if checkpoint.cursor != 0 => {
-                // SAFETY: the block is ours and mapped.
-                let top = unsafe { last.meta().top };
-                crate::debug::checkers::poison(checkpoint.cursor, top);
-                // SAFETY: as above.
-                unsafe { last.meta().top = checkpoint.cursor };
+                // SAFETY: the block is ours and mapped; what was allocated above the
+                // checkpoint is forgotten (freed).
+                unsafe { last.free_from(checkpoint.cursor) };
                 self.cursor = checkpoint.cursor;
                 self.limit = last.end(&geom);
             }
