@@ -446,9 +446,15 @@ pub(crate) fn collect(
     state.weak = marker.weak;
 
     // 5. Move.
-    for &block in compacted {
-        // SAFETY: our block; the flags are set again for the objects that land in it.
-        unsafe { block.meta().has_drop = false };
+    for (&block, &top) in compacted.iter().zip(&tops) {
+        // SAFETY: our block; the flags are set again for the objects that land in it. Objects
+        // and gaps land below the planned top, which may lie above the current one (in the
+        // free tail an earlier collection left): that space is claimed before anything is
+        // written there, and the top comes down to the planned one after the moves.
+        unsafe {
+            block.meta().has_drop = false;
+            block.claim_to(block.meta().top.max(top));
+        }
     }
     let mut index = 0;
     for &block in compacted {
@@ -487,8 +493,8 @@ pub(crate) fn collect(
     let mut kept: Vec<Block> = blocks[..prefix].to_vec();
     let mut released = Vec::new();
     for (&block, &top) in compacted.iter().zip(&tops) {
-        // SAFETY: our block.
-        unsafe { block.meta().top = top };
+        // SAFETY: our block; every object has moved below `top`, so what is above it is free.
+        unsafe { block.free_from(top) };
         if top > block.data_start(&geom) {
             kept.push(block);
         } else {

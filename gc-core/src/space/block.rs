@@ -14,6 +14,7 @@
 
 use bitvec::prelude::*;
 
+use crate::debug::checkers;
 use crate::raw::{ObjPtr, WORD};
 
 /// Per-block state, at the start of the block.
@@ -231,11 +232,49 @@ impl Block {
         self.0 + bit * WORD
     }
 
-    /// Resets the metadata of a block that holds no objects.
+    // The memory checkers' view of a block follows its top (in the builds made for them, see
+    // `debug::checkers`): the bytes below the top are in use, the bytes above it are free
+    // (poisoned). The top only moves through `claim_to` (which unpoisons what it adds: objects
+    // are about to be written there) and `free_from` (which poisons what it drops), so nothing
+    // is ever written to memory the checkers consider freed. (Issue 13: compaction once slid
+    // objects into a block's tail, poisoned by the previous compaction, without unpoisoning
+    // it.) In other builds both are the store alone.
+
+    /// Raises the block's top to `top`, claiming `[old top, top)` for objects.
     ///
     /// # Safety
-    /// As for [`Block::meta`]; the bitmap is all clear.
+    /// As for [`Block::meta`]; `[old top, top)` is free space of this block.
+    #[inline(always)]
+    pub(crate) unsafe fn claim_to(self, top: usize) {
+        // SAFETY: precondition.
+        let meta = unsafe { self.meta() };
+        debug_assert!(meta.top <= top, "claim_to lowers the top");
+        checkers::unpoison(meta.top, top);
+        meta.top = top;
+    }
+
+    /// Lowers the block's top to `top`, freeing `[top, old top)`.
+    ///
+    /// # Safety
+    /// As for [`Block::meta`]; `top` is at least the start of the data, and nothing live lies
+    /// in `[top, old top)`.
+    #[inline(always)]
+    pub(crate) unsafe fn free_from(self, top: usize) {
+        // SAFETY: precondition.
+        let meta = unsafe { self.meta() };
+        debug_assert!(top <= meta.top, "free_from raises the top");
+        checkers::poison(top, meta.top);
+        meta.top = top;
+    }
+
+    /// Resets the metadata of a block that holds no objects: its top goes back to the start of
+    /// the data, and all of the data is free for the checkers.
+    ///
+    /// # Safety
+    /// As for [`Block::meta`]; the bitmap is all clear; nothing in the block is live.
     pub(crate) unsafe fn reset(self, geom: &Geometry) {
+        // The old top may be anything (a block from the pool whose pages were discarded).
+        checkers::poison(self.data_start(geom), self.end(geom));
         // SAFETY: precondition.
         let meta = unsafe { self.meta() };
         meta.top = self.data_start(geom);

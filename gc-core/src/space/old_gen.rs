@@ -154,14 +154,14 @@ impl OldGen {
             self.next_block()?;
             start = place(self.cursor, payload_offset, align);
         }
-        crate::debug::checkers::unpoison(self.cursor, start + size);
-        // SAFETY: `[cursor, start)` is free space of the current block.
+        let block = *self.blocks.last().expect("a current block");
+        // SAFETY: the block is ours and mapped; no other reference to its metadata is live;
+        // its top is `cursor`, and `[cursor, start + size)` is free space of it: claimed here.
+        unsafe { block.claim_to(start + size) };
+        // SAFETY: `[cursor, start)` is free space of the current block, claimed above.
         unsafe { fill(self.cursor, start) };
         self.used += start + size - self.cursor;
         self.cursor = start + size;
-        let block = *self.blocks.last().expect("a current block");
-        // SAFETY: the block is ours and mapped; no other reference to its metadata is live.
-        unsafe { block.meta().top = self.cursor };
         // SAFETY: `start` is an 8-aligned, non-zero address inside the block.
         Ok(unsafe { ObjPtr::from_addr(start) })
     }
@@ -238,11 +238,9 @@ impl OldGen {
         self.used = checkpoint.used;
         match self.blocks.last() {
             Some(&last) if checkpoint.cursor != 0 => {
-                // SAFETY: the block is ours and mapped.
-                let top = unsafe { last.meta().top };
-                crate::debug::checkers::poison(checkpoint.cursor, top);
-                // SAFETY: as above.
-                unsafe { last.meta().top = checkpoint.cursor };
+                // SAFETY: the block is ours and mapped; what was allocated above the
+                // checkpoint is forgotten (freed).
+                unsafe { last.free_from(checkpoint.cursor) };
                 self.cursor = checkpoint.cursor;
                 self.limit = last.end(&geom);
             }
@@ -371,16 +369,14 @@ impl OldGen {
         self.give_back(block);
     }
 
-    /// Returns an empty block to the process's pool.
+    /// Returns an empty block to the process's pool (which discards its pages, before anyone
+    /// else can take it, if it is past the pool's quota of resident blocks).
     fn give_back(&mut self, block: Block) {
-        let geom = self.geom;
         // SAFETY: our block.
         let node = unsafe { block.meta() }.node;
-        if !self.pool.give(block.base(), node) {
-            // Past the pool's retention cap: its pages go back to the OS.
-            // SAFETY: the block is empty and ours, part of a mapping made by `map_aligned`.
-            unsafe { sys::discard(block.base() as *mut u8, geom.size) };
-        }
+        // SAFETY: the block is empty and ours alone, part of a mapping made by `map_aligned`
+        // (directly or as part of a huge-page chunk); we forget it here.
+        unsafe { self.pool.give(block.base(), node) };
     }
 
     /// Bytes occupied below the tops of the blocks (objects and the holes between them).
@@ -469,7 +465,9 @@ impl ChunkRequest {
 }
 
 /// Maps a block (carved from `carver`'s chunk if smaller than a huge page) bound to `node`
-/// before anything touches it.
+/// before anything touches it, and before it (or any block of its chunk) can reach the pool:
+/// a binding is an effect on the pages, and the pool's rule is that no effect follows
+/// publication (see `pool`).
 fn map_block(
     size: usize,
     node: Option<u32>,
@@ -501,11 +499,9 @@ pub(crate) fn reserve(
     let mut carver = Carver::new(huge_pages);
     for _ in 0..bytes.div_ceil(block_size) {
         let (base, node) = map_block(block_size, node, placer, &mut carver)?;
-        for page in (base..base + block_size).step_by(sys::page_size()) {
-            // SAFETY: a fresh mapping of ours; touching its pages faults them in on its node.
-            unsafe { std::ptr::write_volatile(page as *mut u8, 0) };
-        }
-        pool.add_reserved(base, node);
+        // SAFETY: a fresh block of ours, bound to its node, not yet seen by anyone; the pool
+        // faults it in before filing it.
+        unsafe { pool.add_reserved(base, node) };
     }
     carver.give_rest(block_size, &pool);
     Ok(())
