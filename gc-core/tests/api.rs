@@ -270,6 +270,105 @@ fn collect_if_due_follows_the_nursery_and_the_old_generation() {
     arena.mutate(|_, root| assert_eq!(root.last().unwrap()[0], 1_999));
 }
 
+/// The pacing's rules one at a time: a slice that took more than the nursery makes the next
+/// collection due, but expects at most half a nursery of the slices after it; a full
+/// collection is due past `min_full_heap`, then past `growth_factor` times what it left live;
+/// near `max_heap`, a full collection is due only if the old generation grew since the last.
+#[test]
+fn the_pacing_rules() {
+    if std::env::var_os("GC_CORE_STRESS").is_some() {
+        return; // stress mode replaces the pacing under test
+    }
+    let config = HeapConfig::builder()
+        .nursery_size(64 * 1024)
+        .min_full_heap(512 * 1024)
+        .growth_factor(2.0)
+        .verify(true)
+        .build()
+        .unwrap();
+    let mut arena = Arena::<Rootable![Vec<Gc<'_, [u8]>>]>::new(config, |_| Vec::new());
+    // A slice of four nurseries.
+    arena.mutate(|mc, _| {
+        for _ in 0..256 {
+            mc.alloc_slice_copy(&[0u8; 1000]);
+        }
+    });
+    assert_eq!(arena.collect_if_due(), Some(CollectionKind::Minor));
+    arena.mutate(|mc, _| {
+        mc.alloc_slice_copy(&[0u8; 1000]);
+    });
+    assert_eq!(
+        arena.collect_if_due(),
+        None,
+        "a later slice is expected to take half a nursery at most"
+    );
+    // 600 KiB old: past min_full_heap.
+    for _ in 0..12 {
+        arena.mutate_root(|mc, root| {
+            for _ in 0..50 {
+                root.push(mc.alloc_slice_copy(&[1u8; 1000]));
+            }
+        });
+        arena.collect_minor();
+    }
+    assert_eq!(arena.collect_if_due(), Some(CollectionKind::Full));
+    let live = arena.stats().live_after_last_full;
+    assert!(live >= 600 * 1000, "{live}");
+    // Live ~600 KiB: the next full collection is due at twice that, not before.
+    arena.mutate_root(|mc, root| {
+        for _ in 0..400 {
+            root.push(mc.alloc_slice_copy(&[2u8; 1000]));
+        }
+    });
+    arena.collect_minor();
+    assert_ne!(arena.collect_if_due(), Some(CollectionKind::Full), "1.6 × live");
+    arena.mutate_root(|mc, root| {
+        for _ in 0..300 {
+            root.push(mc.alloc_slice_copy(&[3u8; 1000]));
+        }
+    });
+    arena.collect_minor();
+    assert_eq!(arena.collect_if_due(), Some(CollectionKind::Full), "2.1 × live");
+    arena.mutate(|_, root| assert!(root.iter().all(|s| s.len() == 1000)));
+}
+
+/// Near `max_heap`, a full collection is due when the old generation holds more than the
+/// last full collection left live, and not when it holds only that (it would find nothing).
+#[test]
+fn near_the_limit_a_full_collection_is_due_only_if_the_old_generation_grew() {
+    if std::env::var_os("GC_CORE_STRESS").is_some() {
+        return; // stress mode replaces the pacing under test
+    }
+    let config = HeapConfig::builder()
+        .nursery_size(64 * 1024)
+        .block_size(16 * 1024)
+        .large_object_threshold(2 * 1024)
+        .min_full_heap(64 << 20)
+        .max_heap(1 << 20)
+        .near_limit(0.5)
+        .verify(true)
+        .build()
+        .unwrap();
+    let mut arena = Arena::<Rootable![Vec<Gc<'_, [u8]>>]>::new(config, |_| Vec::new());
+    arena.mutate_root(|mc, root| {
+        for _ in 0..500 {
+            root.push(mc.alloc_slice_copy(&[1u8; 1000]));
+        }
+    });
+    arena.collect_full();
+    // ~550 KiB of a 1 MiB limit, all live: past the near-limit fraction, nothing to reclaim.
+    assert_eq!(arena.collect_if_due(), None);
+    arena.mutate_root(|mc, root| {
+        root.truncate(400);
+        for _ in 0..10 {
+            root.push(mc.alloc_slice_copy(&[2u8; 1000]));
+        }
+    });
+    arena.collect_minor();
+    assert_eq!(arena.collect_if_due(), Some(CollectionKind::Full), "the old generation grew");
+    arena.mutate(|_, root| assert_eq!(root.len(), 410));
+}
+
 #[test]
 fn stress_mode_collects_at_every_safepoint() {
     let config = HeapConfig::builder().stress(true).verify(true).build().unwrap();

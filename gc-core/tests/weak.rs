@@ -469,3 +469,40 @@ fn table_lookups_and_removal() {
         assert!(eph.borrow().is_empty() && weak.is_empty());
     });
 }
+
+/// A registry stays alive while any clone of it does: tokens are delivered (one at a time
+/// through `take`) as long as one handle is left, and dropped undelivered once none is.
+#[test]
+fn registry_clones_and_take() {
+    let mut arena = Arena::<Rootable![Vec<Gc<'_, Node<'_>>>]>::new(config(), |_| Vec::new());
+    let registry = FinalizationRegistry::<u32>::new();
+    let clone = registry.clone();
+    arena.mutate_root(|mc, root| {
+        for i in 0..4 {
+            let n = node(mc, i);
+            clone.register(mc, n, i);
+            root.push(n);
+        }
+    });
+    drop(clone);
+    arena.mutate_root(|_, root| root.truncate(2));
+    arena.collect_minor();
+    let mut got = vec![registry.take().unwrap(), registry.take().unwrap()];
+    got.sort();
+    assert_eq!(got, [2, 3], "delivered to the registry left");
+    assert_eq!(registry.take(), None);
+    assert_eq!(registry.pending(), 2);
+    let token = std::rc::Rc::new(());
+    let other = FinalizationRegistry::new();
+    arena.mutate(|mc, root| other.register(mc, root[0], token.clone()));
+    let copy = other.clone();
+    drop(other);
+    drop(copy);
+    arena.mutate_root(|_, root| root.clear());
+    arena.collect_full();
+    assert_eq!(std::rc::Rc::strong_count(&token), 1, "no handle left: dropped undelivered");
+    let mut rest = registry.drain();
+    rest.sort();
+    assert_eq!(rest, [0, 1]);
+    assert_eq!(registry.pending(), 0);
+}
