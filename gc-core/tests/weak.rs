@@ -437,6 +437,8 @@ fn table_lookups_and_removal() {
             weak.insert(id, n);
         }
         assert!(!eph.borrow().is_empty() && !weak.is_empty());
+        let shown = format!("{:?} {weak:?}", eph.borrow());
+        assert!(shown.contains(": 90") && shown.contains("9: Some("), "{shown}");
     });
     for kind in [CollectionKind::Minor, CollectionKind::Full] {
         arena.collect(kind);
