@@ -118,12 +118,14 @@ fn the_graph_of_ephemeron_and_weak_value_tables() {
     type Root = Rootable![(
         Vec<Gc<'_, str>>,
         Gc<'_, RefLock<EphemeronTable<'_, str, Gc<'_, str>>>>,
-        WeakValueTable<'_, u32, str>
+        WeakValueTable<'_, u32, str>,
+        Gc<'_, Vec<Gc<'_, str>>>
     )];
     let mut arena = gc_core::Arena::<Root>::new(config(), |mc| {
-        (Vec::new(), Gc::new(mc, RefLock::new(EphemeronTable::new())), WeakValueTable::new())
+        let after = Gc::new(mc, vec![mc.alloc_str("strong")]);
+        (Vec::new(), Gc::new(mc, RefLock::new(EphemeronTable::new())), WeakValueTable::new(), after)
     });
-    arena.mutate_root(|mc, (keys, table, weak)| {
+    arena.mutate_root(|mc, (keys, table, weak, _)| {
         for i in 0..3 {
             let key = mc.alloc_str(&format!("key{i}"));
             keys.push(key);
@@ -133,8 +135,8 @@ fn the_graph_of_ephemeron_and_weak_value_tables() {
     });
     for round in 0..2 {
         let graph = arena.heap_graph();
-        // 3 keys, 3 values, the table.
-        assert_eq!(graph.objects().len(), 7, "round {round}");
+        // 3 keys, 3 values, the table; a vector and its string, traced after the table.
+        assert_eq!(graph.objects().len(), 9, "round {round}");
         let table = graph
             .objects()
             .iter()
@@ -148,6 +150,14 @@ fn the_graph_of_ephemeron_and_weak_value_tables() {
         }
         let weak_roots = graph.root_edges(0).iter().filter(|e| e.kind == EdgeKind::Weak).count();
         assert_eq!(weak_roots, 3, "the weak-value table's values");
+        let after = graph
+            .objects()
+            .iter()
+            .position(|o| o.type_name.starts_with("alloc::vec::Vec"))
+            .expect("the vector is an object");
+        assert!(after > table, "traced after the table");
+        let kinds: Vec<EdgeKind> = graph.edges(after).iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, [EdgeKind::Strong], "past the table's values, edges are strong again");
         arena.collect_full();
     }
 }

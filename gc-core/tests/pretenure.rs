@@ -234,3 +234,60 @@ fn scanned_ranges_cover_objects_in_every_block_they_reach() {
         assert_eq!(values, [0, 1, 2, 3]);
     });
 }
+
+/// A plain record, allocated at one site only.
+#[derive(Trace)]
+struct Record {
+    key: u64,
+    _pad: [u64; 3],
+}
+
+fn record<'gc>(mc: &Mutation<'gc>, key: u64) -> Gc<'gc, Record> {
+    Gc::new(mc, Record { key, _pad: [key; 3] })
+}
+
+/// A tenured site whose objects die, in a program that allocates nothing else: the nursery
+/// stays empty, so no minor collection comes by itself, nor a full one (the threshold is far):
+/// pretenuring asks for the minor collections that review its decision, and the site goes
+/// back to the nursery.
+#[test]
+fn a_tenured_site_is_reviewed_when_it_is_all_the_program_allocates() {
+    if std::env::var_os("GC_CORE_STRESS").is_some() {
+        return; // stress mode replaces the pacing under test
+    }
+    let config = builder().min_full_heap(256 << 20).build().unwrap();
+    let mut arena = Arena::<Rootable![Vec<Gc<'_, Record>>]>::new(config, |_| Vec::new());
+    let mut rounds = 0;
+    while arena.stats().pretenured_sites == 0 {
+        arena.mutate_root(|mc, root| {
+            for _ in 0..100 {
+                let key = root.len() as u64;
+                root.push(record(mc, key));
+            }
+        });
+        arena.collect_if_due();
+        rounds += 1;
+        assert!(rounds < 2_000, "the record site is never tenured");
+    }
+    let minors = arena.stats().minor.count;
+    // Now only garbage from that site: 100 records of 40 bytes a round, a 64 KiB nursery
+    // every 16 rounds.
+    let mut back_after = None;
+    for round in 0..2_000u64 {
+        arena.mutate(|mc, _| {
+            for key in 0..100 {
+                record(mc, key);
+            }
+        });
+        arena.collect_if_due();
+        if arena.stats().pretenured_sites == 0 {
+            back_after = Some(round);
+            break;
+        }
+    }
+    let stats = arena.stats();
+    let back_after = back_after.unwrap_or_else(|| panic!("still tenured: {stats}"));
+    assert!(stats.minor.count > minors, "pretenuring asked for minor collections: {stats}");
+    assert!(back_after < 1_000, "back in the nursery after {back_after} rounds: {stats}");
+    arena.mutate(|_, root| assert!(root.iter().enumerate().all(|(i, r)| r.key == i as u64)));
+}
