@@ -338,4 +338,126 @@ mod tests {
         assert_eq!(p.limit_cap(), usize::MAX);
         assert_eq!(p.route(here(), 64, 16 << 10), (0, Route::Nursery { sample: false }));
     }
+
+    #[test]
+    fn a_sample_is_taken_where_an_allocation_crosses_the_sample_point() {
+        let mut p = Pretenuring::new(true, false, 0, 4 << 20);
+        // The first sample point is at 16 KiB: an allocation of 64 bytes at 300 does not
+        // reach it, nor one of 2 KiB at 10 KiB; one that ends past it does.
+        assert_eq!(p.route(here(), 64, 300), (0, Route::Nursery { sample: false }));
+        assert_eq!(p.route(here(), 2048, 10 << 10), (1, Route::Nursery { sample: false }));
+        assert_eq!(p.route(here(), 2048, 15 << 10), (2, Route::Nursery { sample: true }));
+    }
+
+    #[test]
+    fn sample_intervals_are_jittered_over_half_to_one_and_a_half_intervals() {
+        let mut p = Pretenuring::new(true, false, 0, 4 << 20);
+        let interval = p.interval;
+        let draws: Vec<usize> = (0..200).map(|_| p.next_interval()).collect();
+        assert!(draws.iter().all(|&d| d >= interval / 2 && d < interval * 3 / 2), "{draws:?}");
+        let distinct: std::collections::BTreeSet<_> = draws.iter().collect();
+        assert!(distinct.len() > 190, "{} distinct of 200", distinct.len());
+        let (low, high) = (draws.iter().min().unwrap(), draws.iter().max().unwrap());
+        assert!(*low < interval * 6 / 10 && *high > interval * 14 / 10, "{low} {high}");
+    }
+
+    #[test]
+    fn a_review_is_due_after_tenured_allocation_or_during_a_trial() {
+        let nursery = 4 << 20;
+        let mut p = Pretenuring::new(true, false, 0, nursery);
+        assert!(!p.review_due(nursery / 4), "nothing tenured, no trial");
+        p.tenured_bytes = REVIEW_NURSERIES * nursery - 1;
+        assert!(!p.review_due(0));
+        p.tenured_bytes += 1;
+        assert!(p.review_due(0));
+        p.tenured_bytes = 0;
+        p.trials = 1;
+        assert!(!p.review_due(nursery / 8 - 1));
+        assert!(p.review_due(nursery / 8));
+    }
+
+    #[test]
+    fn the_filter_is_the_union_of_the_tenured_sites_bits() {
+        // 65 sites for 64 bits: some share a bit (the fast path then sends both to the slow
+        // path, which tells them apart).
+        let sites = [
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+            here(),
+        ];
+        let mut p = Pretenuring::new(true, false, 0, 4 << 20);
+        for site in sites {
+            p.route(site, 64, 0);
+        }
+        let bits: std::collections::BTreeSet<u64> = sites.iter().map(|s| site_bit(s)).collect();
+        assert!(bits.len() > 32, "the sites' bits spread: {} distinct", bits.len());
+        assert!(bits.iter().all(|b| b.count_ones() == 1));
+        for site in &mut p.sites {
+            site.tenured = true;
+        }
+        assert_eq!(p.filter(), bits.iter().fold(0, |all, b| all | b));
+        assert_eq!(p.filter().count_ones() as usize, bits.len());
+    }
 }
