@@ -321,7 +321,7 @@ impl OldGen {
         if !self.pool.give(block.base(), node) {
             // Past the pool's retention cap: its pages go back to the OS.
             // SAFETY: the block is empty and ours, part of a mapping made by `map_aligned`.
-            unsafe { sys::discard(block.base() as *mut u8, geom.size) };
+            unsafe { sys::discard(crate::raw::ptr_at(block.base()), geom.size) };
         }
     }
 
@@ -372,7 +372,7 @@ fn map_block(
     carver: &mut Carver,
 ) -> io::Result<(usize, Option<u32>)> {
     if size >= sys::HUGE_PAGE {
-        let base = sys::map_aligned(size, size)? as usize;
+        let base = sys::map_aligned(size, size)?.addr();
         let node = placer.bind_block(base, size, node);
         return Ok((base, node));
     }
@@ -385,7 +385,7 @@ fn map_block(
     };
     let chunk = &mut carver.chunks[index];
     if chunk.next == chunk.end {
-        let base = sys::map_huge_chunk(carver.huge)? as usize;
+        let base = sys::map_huge_chunk(carver.huge)?.addr();
         let got = placer.bind_block(base, sys::HUGE_PAGE, node);
         *chunk = Chunk { asked: node, got, next: base, end: base + sys::HUGE_PAGE };
     }
@@ -409,7 +409,7 @@ pub(crate) fn reserve(
         let (base, node) = map_block(block_size, node, placer, &mut carver)?;
         for page in (base..base + block_size).step_by(sys::page_size()) {
             // SAFETY: a fresh mapping of ours; touching its pages faults them in on its node.
-            unsafe { std::ptr::write_volatile(page as *mut u8, 0) };
+            unsafe { std::ptr::write_volatile(crate::raw::ptr_at::<u8>(page), 0) };
         }
         pool.add_reserved(base, node);
     }
