@@ -12,19 +12,29 @@
 //! - Reservations are limited to [`MAX_RESERVATION`], as `ulimit -v` would limit them: a
 //!   larger one fails with `ENOMEM`, and the nursery settles for less room to grow (its
 //!   default reservation is 64 GiB of address space, which Miri would have to allocate).
+//! - Mappings are never given back except the nursery's (the process's block pool keeps its
+//!   blocks as addresses): the registry keeps a pointer to each, so that Miri's leak check
+//!   sees them reachable from a static and still reports every other leak.
 
 use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::Mutex;
 
-/// The largest mapping Miri is asked for.
-const MAX_RESERVATION: usize = 16 << 20;
+/// The largest mapping Miri is asked for (the default nursery, 4 MiB, still fits).
+const MAX_RESERVATION: usize = 4 << 20;
 
-/// The layout of each live mapping, by start address, for `unmap` to deallocate it with.
-static MAPPINGS: Mutex<BTreeMap<usize, Layout>> = Mutex::new(BTreeMap::new());
+/// A live mapping: the pointer it was made with, and its layout for `unmap`.
+struct Mapping(*mut u8, Layout);
 
-fn mappings() -> std::sync::MutexGuard<'static, BTreeMap<usize, Layout>> {
+// SAFETY: the pointer is only kept (for Miri's leak check) and handed back to `dealloc`,
+// from whichever thread unmaps it.
+unsafe impl Send for Mapping {}
+
+/// Every live mapping, by start address.
+static MAPPINGS: Mutex<BTreeMap<usize, Mapping>> = Mutex::new(BTreeMap::new());
+
+fn mappings() -> std::sync::MutexGuard<'static, BTreeMap<usize, Mapping>> {
     // A panic while the lock is held leaves the map consistent (one insert or remove).
     MAPPINGS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -44,7 +54,7 @@ pub(crate) fn map_aligned(len: usize, align: usize) -> io::Result<*mut u8> {
     }
     // Exposed: the heap keeps the addresses of this memory as integers (see the parent module).
     let addr = ptr.expose_provenance();
-    mappings().insert(addr, layout);
+    mappings().insert(addr, Mapping(ptr, layout));
     Ok(ptr)
 }
 
@@ -89,7 +99,8 @@ pub(crate) unsafe fn discard(ptr: *mut u8, len: usize) {
 /// # Safety
 /// `[ptr, ptr + len)` was mapped by `map_aligned` and nothing refers into it any more.
 pub(crate) unsafe fn unmap(ptr: *mut u8, len: usize) {
-    let layout = mappings().remove(&ptr.addr()).expect("unmap of a range that was not mapped");
+    let Mapping(_, layout) =
+        mappings().remove(&ptr.addr()).expect("unmap of a range that was not mapped");
     assert_eq!(layout.size(), len, "only whole mappings are unmapped under Miri");
     // SAFETY: precondition: allocated by `map_aligned` with this layout, unused now.
     unsafe { dealloc(ptr, layout) };
