@@ -24,8 +24,12 @@ use std::sync::Mutex;
 /// The largest mapping Miri is asked for (the default nursery, 4 MiB, still fits).
 const MAX_RESERVATION: usize = 4 << 20;
 
-/// A live mapping: the pointer it was made with, and its layout for `unmap`.
-struct Mapping(*mut u8, Layout);
+/// A live mapping: the pointer it was made with (only kept, for the leak check), and its
+/// layout for `unmap`.
+struct Mapping {
+    _ptr: *mut u8,
+    layout: Layout,
+}
 
 // SAFETY: the pointer is only kept (for Miri's leak check) and handed back to `dealloc`,
 // from whichever thread unmaps it.
@@ -54,7 +58,7 @@ pub(crate) fn map_aligned(len: usize, align: usize) -> io::Result<*mut u8> {
     }
     // Exposed: the heap keeps the addresses of this memory as integers (see the parent module).
     let addr = ptr.expose_provenance();
-    mappings().insert(addr, Mapping(ptr, layout));
+    mappings().insert(addr, Mapping { _ptr: ptr, layout });
     Ok(ptr)
 }
 
@@ -99,7 +103,7 @@ pub(crate) unsafe fn discard(ptr: *mut u8, len: usize) {
 /// # Safety
 /// `[ptr, ptr + len)` was mapped by `map_aligned` and nothing refers into it any more.
 pub(crate) unsafe fn unmap(ptr: *mut u8, len: usize) {
-    let Mapping(_, layout) =
+    let Mapping { layout, .. } =
         mappings().remove(&ptr.addr()).expect("unmap of a range that was not mapped");
     assert_eq!(layout.size(), len, "only whole mappings are unmapped under Miri");
     // SAFETY: precondition: allocated by `map_aligned` with this layout, unused now.
