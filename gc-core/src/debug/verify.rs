@@ -369,9 +369,8 @@ pub(crate) fn check(
             continue;
         }
         // SAFETY: our block; read only.
-        if phase != Phase::AfterCollection
-            && unsafe { block.marks(&geom) }.iter().any(|&word| word != 0)
-        {
+        let marked = unsafe { block.marks(&geom) }.iter().any(|&word| word != 0);
+        if phase != Phase::AfterCollection && marked {
             problems.push(format!("block {:#x}: mark bits set between collections", block.base()));
         }
         let mut starts = Bits::zeros(geom.size / 8);
