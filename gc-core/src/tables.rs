@@ -114,13 +114,29 @@ impl<'gc, K: ?Sized + 'gc, V> EphemeronTable<'gc, K, V> {
 unsafe fn sweep_ephemerons<K: ?Sized, V>(table: *mut (), live: &dyn Liveness) {
     // SAFETY: precondition.
     let table = unsafe { &mut *(table as *mut EphemeronTable<'_, K, V>) };
-    table.entries.retain(|_, e| match e.key.and_then(|k| live.live(k)) {
-        Some(now) => {
-            e.key = Some(now);
-            true
+    // The surviving entries are only read here, unless their key moved: a full collection
+    // recorded the slots of their values (and keys) by address while tracing, through the
+    // `&mut` the table's `trace` handed out, and rewrites them after this sweep. Reborrowing
+    // those entries mutably now (as `retain` does with every entry) would invalidate the
+    // recorded pointers, and the later rewrite would be undefined behaviour (Miri reports it
+    // under Stacked and Tree Borrows). Keys only move in a minor collection, which rewrites
+    // its recorded slots before the sweeps.
+    let mut dead = Vec::new();
+    let mut moved = false;
+    for (&id, entry) in &table.entries {
+        match entry.key.and_then(|k| live.live(k)) {
+            Some(now) => moved |= entry.key != Some(now),
+            None => dead.push(id),
         }
-        None => false,
-    });
+    }
+    for id in dead {
+        table.entries.remove(&id);
+    }
+    if moved {
+        for entry in table.entries.values_mut() {
+            entry.key = entry.key.and_then(|k| live.live(k));
+        }
+    }
 }
 
 // SAFETY: each value is reported as an ephemeron of its key (traced once the key is live);
