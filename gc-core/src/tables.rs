@@ -119,12 +119,33 @@ unsafe fn sweep_ephemerons<K: ?Sized, V>(
 ) {
     // SAFETY: precondition.
     let table = unsafe { &mut *(table as *mut EphemeronTable<'_, K, V>) };
-    // First every key, with no user code: the live ones follow their objects, the dead ones
-    // are cleared. Then the entries with a cleared key go, their values' destructors running.
-    for entry in table.entries.values_mut() {
-        entry.key = entry.key.and_then(|k| live.live(k));
+    // The surviving entries are only read here, unless their key moved: a full collection
+    // recorded the slots of their values (and keys) by address while tracing, through the
+    // `&mut` the table's `trace` handed out, and rewrites them after this sweep. Reborrowing
+    // those entries mutably now (as `retain` does with every entry) would invalidate the
+    // recorded pointers, and the later rewrite would be undefined behaviour (Miri reports it
+    // under Stacked and Tree Borrows). Keys only move in a minor collection, which rewrites
+    // its recorded slots before the sweeps.
+    let mut dead = Vec::new();
+    let mut moved = false;
+    for (&id, entry) in &table.entries {
+        match entry.key.and_then(|k| live.live(k)) {
+            Some(now) => moved |= entry.key != Some(now),
+            None => dead.push(id),
+        }
     }
-    remove_cleared(&mut table.entries, |e| e.key.is_none(), panics);
+    // Every dead entry is unlinked before its value's destructor (user code) runs: a panic
+    // there leaves no dead key behind, and the other values are still dropped.
+    for id in dead {
+        if let Some(entry) = table.entries.remove(&id) {
+            panics.catch(|| drop(entry));
+        }
+    }
+    if moved {
+        for entry in table.entries.values_mut() {
+            entry.key = entry.key.and_then(|k| live.live(k));
+        }
+    }
 }
 
 /// Removes the entries `cleared` picks, running their destructors (user code) under `panics`.

@@ -30,11 +30,26 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 fn program(max_len: usize) -> impl Strategy<Value = Vec<Op>> {
-    prop::collection::vec(op(), 1..max_len)
+    prop::collection::vec(op(), 1..if cfg!(miri) { max_len.min(MIRI_MAX_LEN) } else { max_len })
+}
+
+/// Under Miri (about 1000 times slower) each property runs a few short programs: the native
+/// runs cover the space, Miri checks the paths they take for undefined behaviour.
+const MIRI_CASES: u32 = 2;
+const MIRI_MAX_LEN: usize = 40;
+
+/// `native` cases, or [`MIRI_CASES`] under Miri, where proptest also keeps no regression file
+/// (Miri isolates the program from the file system).
+fn config(native: u32) -> ProptestConfig {
+    if cfg!(miri) {
+        ProptestConfig { cases: MIRI_CASES, failure_persistence: None, ..ProptestConfig::default() }
+    } else {
+        ProptestConfig { cases: native, ..ProptestConfig::default() }
+    }
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+    #![proptest_config(config(1000))]
 
     /// Every object reachable in the model is reachable in the heap with the same payload,
     /// edges and weak slot; every unreachable one is dropped exactly once (by the next full
@@ -48,7 +63,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    #![proptest_config(config(200))]
 
     /// The same in stress mode: `IfDue` collects every time, alternating minor and full.
     #[test]
@@ -58,7 +73,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(config(300))]
 
     /// The same with every allocation site tenured, then on trial, in turns: objects are
     /// placed in the old generation at allocation (remembered, since they may point at
@@ -73,6 +88,7 @@ proptest! {
 /// of operations that expose it: an old object, a young one, an unbarriered link, a
 /// collection.
 #[test]
+#[cfg_attr(miri, ignore = "shrinking runs hundreds of programs: hours under Miri")]
 fn a_missing_barrier_is_caught_and_shrunk() {
     // A fixed seed keeps the shrunk program, and so the test, deterministic.
     let config = Config { cases: 1000, failure_persistence: None, ..Config::default() };

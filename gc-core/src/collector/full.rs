@@ -219,7 +219,7 @@ pub(crate) fn collect(
         for &block in &state.old.blocks {
             // SAFETY: our blocks and large objects; no object has moved.
             unsafe {
-                block.marks(&geom).fill(false);
+                block.marks(&geom).fill(0);
                 block.slot_words(&geom).fill(0);
             }
         }
@@ -477,12 +477,12 @@ pub(crate) fn collect(
                     geom.block_of(to).meta().has_drop = true;
                 }
             });
-            block.marks(&geom).fill(false);
+            block.marks(&geom).fill(0);
         }
     }
     for &block in &blocks[..prefix] {
         // SAFETY: our block.
-        unsafe { block.marks(&geom) }.fill(false);
+        unsafe { block.marks(&geom) }.fill(0);
     }
     let mut padding = 0;
     for &(from, to) in &gaps {

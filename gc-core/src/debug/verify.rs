@@ -19,8 +19,6 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-use bitvec::prelude::*;
-
 use super::census::Census;
 use crate::collector::cards::is_dirty;
 use crate::collector::{Mode, RootTracer};
@@ -67,6 +65,34 @@ impl fmt::Display for VerifyError {
 
 impl std::error::Error for VerifyError {}
 
+/// A fixed-size bit set, one bit per heap word. (Not `bitvec`: its `BitSlice` references
+/// carry no permission for the words they designate, which Miri reports as undefined
+/// behaviour under both borrow models, ferrilab/bitvec#193.)
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn zeros(len: usize) -> Bits {
+        Bits(vec![0; len.div_ceil(64)])
+    }
+
+    fn get(&self, index: usize) -> bool {
+        self.0[index / 64] & (1 << (index % 64)) != 0
+    }
+
+    fn set(&mut self, index: usize, on: bool) {
+        let word = &mut self.0[index / 64];
+        let mask = 1 << (index % 64);
+        *word = if on { *word | mask } else { *word & !mask };
+    }
+
+    /// Sets the bit to `on`; returns what it was.
+    fn replace(&mut self, index: usize, on: bool) -> bool {
+        let was = self.get(index);
+        self.set(index, on);
+        was
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Space {
     Nursery,
@@ -75,8 +101,8 @@ enum Space {
 }
 
 struct BlockIndex {
-    starts: BitVec<u64>,
-    visited: BitVec<u64>,
+    starts: Bits,
+    visited: Bits,
     top: usize,
     data_start: usize,
     live: usize,
@@ -102,8 +128,8 @@ pub(crate) struct Checker {
     nursery_start: usize,
     nursery_reserved: usize,
     nursery_top: usize,
-    nursery_starts: BitVec<u64>,
-    nursery_visited: BitVec<u64>,
+    nursery_starts: Bits,
+    nursery_visited: Bits,
     geom: Geometry,
     blocks: HashMap<usize, BlockIndex>,
     large: HashMap<usize, bool>,
@@ -160,7 +186,7 @@ impl Checker {
         let first_visit;
         if addr.wrapping_sub(self.nursery_start) < self.nursery_reserved {
             let index = (addr - self.nursery_start) / 8;
-            if addr >= self.nursery_top || !self.nursery_starts[index] {
+            if addr >= self.nursery_top || !self.nursery_starts.get(index) {
                 // (`index` is in bounds when `addr` is below the top.)
                 let path = self.describe_path();
                 return self.problem(format_args!(
@@ -193,7 +219,7 @@ impl Checker {
             first_visit = !self.nursery_visited.replace(index, true);
         } else if let Some(block) = self.blocks.get_mut(&(addr & !(self.geom.size - 1))) {
             let bit = (addr & (self.geom.size - 1)) / 8;
-            if addr >= block.top || addr < block.data_start || !block.starts[bit] {
+            if addr >= block.top || addr < block.data_start || !block.starts.get(bit) {
                 let path = self.describe_path();
                 return self.problem(format_args!(
                     "{path} -> {addr:#x}: points into an old block, not at an object"
@@ -311,7 +337,7 @@ pub(crate) fn check(
     let mut problems = Vec::new();
 
     // Index the nursery.
-    let mut nursery_starts = bitvec![u64, Lsb0; 0; nursery_words];
+    let mut nursery_starts = Bits::zeros(nursery_words);
     // SAFETY: `[start, top)` is the nursery's allocated part.
     unsafe {
         parse(nursery_start, nursery_top, HASHED, "nursery", &mut problems, |obj, info, _| {
@@ -343,10 +369,11 @@ pub(crate) fn check(
             continue;
         }
         // SAFETY: our block; read only.
-        if phase != Phase::AfterCollection && unsafe { block.marks(&geom) }.any() {
+        let marked = unsafe { block.marks(&geom) }.iter().any(|&word| word != 0);
+        if phase != Phase::AfterCollection && marked {
             problems.push(format!("block {:#x}: mark bits set between collections", block.base()));
         }
-        let mut starts = bitvec![u64, Lsb0; 0; geom.size / 8];
+        let mut starts = Bits::zeros(geom.size / 8);
         let mut needs_drop_flag = false;
         // SAFETY: `[data_start, top)` is the block's object area.
         unsafe {
@@ -383,7 +410,7 @@ pub(crate) fn check(
             block.base(),
             BlockIndex {
                 starts,
-                visited: bitvec![u64, Lsb0; 0; geom.size / 8],
+                visited: Bits::zeros(geom.size / 8),
                 top: meta.top,
                 data_start,
                 live: 0,
@@ -437,11 +464,11 @@ pub(crate) fn check(
     // The side tables name objects, reachable or not (yet) swept: each must be an object.
     let is_object = |addr: usize| -> bool {
         if addr.wrapping_sub(nursery_start) < heap_nursery_reserved {
-            addr < nursery_top && nursery_starts[(addr - nursery_start) / 8]
+            addr < nursery_top && nursery_starts.get((addr - nursery_start) / 8)
         } else if let Some(block) = blocks.get(&(addr & !(geom.size - 1))) {
             addr >= block.data_start
                 && addr < block.top
-                && block.starts[(addr & (geom.size - 1)) / 8]
+                && block.starts.get((addr & (geom.size - 1)) / 8)
         } else {
             large.contains_key(&addr)
         }
@@ -510,7 +537,7 @@ pub(crate) fn check(
         nursery_reserved: heap.nursery.reserved(),
         nursery_top,
         nursery_starts,
-        nursery_visited: bitvec![u64, Lsb0; 0; nursery_words],
+        nursery_visited: Bits::zeros(nursery_words),
         geom,
         blocks,
         large,

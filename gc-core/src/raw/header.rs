@@ -54,18 +54,18 @@ impl ObjPtr {
     pub(crate) unsafe fn from_addr(addr: usize) -> ObjPtr {
         debug_assert!(addr != 0 && addr % WORD == 0, "bad object address {addr:#x}");
         // SAFETY: the caller promises a non-zero address (precondition).
-        ObjPtr(unsafe { NonNull::new_unchecked(addr as *mut usize) })
+        ObjPtr(unsafe { NonNull::new_unchecked(super::ptr_at(addr)) })
     }
 
     /// For assertions: an address as an `ObjPtr` without dereferencing it (null becomes 8).
     pub(crate) fn from_addr_checked(addr: usize) -> ObjPtr {
         // SAFETY: never null; only compared.
-        ObjPtr(unsafe { NonNull::new_unchecked(addr.max(WORD) as *mut usize) })
+        ObjPtr(unsafe { NonNull::new_unchecked(super::ptr_at(addr.max(WORD))) })
     }
 
     #[inline(always)]
     pub(crate) fn addr(self) -> usize {
-        self.0.as_ptr() as usize
+        self.0.as_ptr().addr()
     }
 
     #[inline(always)]
@@ -143,7 +143,7 @@ impl ObjPtr {
     /// The address of the payload.
     #[inline(always)]
     pub(crate) fn payload(self, info: &TypeInfo) -> *mut u8 {
-        self.addr().wrapping_add(info.payload_offset()) as *mut u8
+        self.0.as_ptr().cast::<u8>().wrapping_add(info.payload_offset())
     }
 }
 
@@ -152,14 +152,15 @@ impl ObjPtr {
 #[inline(always)]
 pub(crate) unsafe fn type_info_of_word(word: usize) -> &'static TypeInfo {
     // SAFETY: precondition: the word is a `&'static TypeInfo` with flags in its low bits.
-    unsafe { &*((word & !FLAGS) as *const TypeInfo) }
+    unsafe { &*super::ptr_at::<TypeInfo>(word & !FLAGS) }
 }
 
 /// The header word for an object of type `info` with `flags`.
 #[inline(always)]
 pub(crate) fn header_word(info: &'static TypeInfo, flags: usize) -> usize {
     debug_assert!(flags & FORWARDED == 0 && flags & !FLAGS == 0);
-    info as *const TypeInfo as usize | flags
+    // Exposed: the header word is read back as a pointer by `type_info_of_word`.
+    (info as *const TypeInfo).expose_provenance() | flags
 }
 
 /// Start address for an object whose payload sits `payload_offset` bytes after its header and
@@ -183,7 +184,7 @@ pub(crate) unsafe fn fill(from: usize, to: usize) {
     let mut at = from;
     while at < to {
         // SAFETY: precondition: writable words.
-        unsafe { *(at as *mut usize) = filler };
+        unsafe { *super::ptr_at::<usize>(at) = filler };
         at += WORD;
     }
 }
@@ -191,18 +192,26 @@ pub(crate) unsafe fn fill(from: usize, to: usize) {
 /// Copies an object of `size` bytes (a multiple of 8). Most objects are a few words: a word
 /// loop the compiler can unroll beats a call to `memcpy` for them.
 ///
+/// The words are copied as `MaybeUninit<usize>`, never as `usize`: a payload holds pointers
+/// (whose provenance an integer copy would strip, so that the copy's `Gc`s and `Box`es
+/// could no longer be dereferenced) and padding (uninitialised bytes, which an integer read
+/// may not see).
+///
 /// # Safety
 /// `from` and `to` are 8-aligned, valid for `size` bytes, and do not overlap.
 #[inline(always)]
 pub(crate) unsafe fn copy_object(from: ObjPtr, to: ObjPtr, size: usize) {
+    use std::mem::MaybeUninit;
     debug_assert!(size % WORD == 0);
+    let from = from.as_ptr().cast::<MaybeUninit<usize>>();
+    let to = to.as_ptr().cast::<MaybeUninit<usize>>();
     if size <= 8 * WORD {
         for i in 0..size / WORD {
             // SAFETY: precondition: `i` words into both objects.
-            unsafe { *to.as_ptr().add(i) = *from.as_ptr().add(i) };
+            unsafe { *to.add(i) = *from.add(i) };
         }
     } else {
         // SAFETY: precondition.
-        unsafe { std::ptr::copy_nonoverlapping(from.as_ptr(), to.as_ptr(), size / WORD) };
+        unsafe { std::ptr::copy_nonoverlapping(from, to, size / WORD) };
     }
 }

@@ -23,6 +23,21 @@ pub(crate) use header::*;
 pub(crate) use type_info::*;
 pub use type_info::{GcObject, TypeInfo};
 
+/// The pointer to the heap address `addr`.
+///
+/// The heap keeps its addresses as integers: forwarding addresses in headers, side tables
+/// keyed by address, blocks found by masking an address, slots recorded by address during a
+/// collection. Carrying a pointer (with its provenance) through all of those is not possible
+/// (a header word is a `usize` that holds either a type pointer or a forwarding address), so
+/// every range of heap memory has its provenance *exposed* when it is made (`crate::sys` for
+/// the nursery and the blocks, the large-object space for its objects; slots outside the heap
+/// are exposed by the `as usize` cast that records them), and this is where an address becomes
+/// a pointer again. Miri checks it with `-Zmiri-permissive-provenance`.
+#[inline(always)]
+pub(crate) fn ptr_at<T>(addr: usize) -> *mut T {
+    std::ptr::with_exposed_provenance_mut(addr)
+}
+
 /// Asks the CPU to start loading the cache line at `addr` (a hint: never faults, whatever the
 /// address).
 #[inline(always)]
@@ -31,8 +46,8 @@ pub(crate) fn prefetch(addr: usize) {
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
         // SAFETY: a prefetch is a hint; it does not access memory architecturally, so any
-        // address is allowed (SSE, which has it, is part of the x86-64 baseline).
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(addr as *const i8) };
+        // address is allowed (and it needs no provenance) (SSE, which has it, is part of the x86-64 baseline).
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::without_provenance(addr)) };
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = addr;

@@ -148,14 +148,14 @@ pub(crate) static DEAD_BYTES: TypeInfo = TypeInfo {
 /// As [`TraceFn`], for `T`.
 unsafe fn trace_sized<T: Trace>(obj: ObjPtr, t: &mut Tracer<'_>) {
     // SAFETY: precondition: the payload is a live `T` and we have exclusive access.
-    unsafe { (*(obj.addr() as *mut u8).add(HEADER).cast::<T>()).trace(t) }
+    unsafe { (*obj.as_ptr().cast::<u8>().add(HEADER).cast::<T>()).trace(t) }
 }
 
 /// # Safety
 /// As [`TraceFn`], for `T`.
 unsafe fn trace_sized_labeled<T: Trace>(obj: ObjPtr, t: &mut Tracer<'_>) {
     // SAFETY: precondition: the payload is a live `T` and we have exclusive access.
-    unsafe { (*(obj.addr() as *mut u8).add(HEADER).cast::<T>()).trace_labeled(t) }
+    unsafe { (*obj.as_ptr().cast::<u8>().add(HEADER).cast::<T>()).trace_labeled(t) }
 }
 
 /// # Safety
@@ -164,7 +164,10 @@ unsafe fn slice_mut<'a, T>(obj: ObjPtr) -> &'a mut [T] {
     // SAFETY: precondition: a slice object of `len` initialized elements.
     unsafe {
         let len = obj.slice_len();
-        std::slice::from_raw_parts_mut((obj.addr() as *mut u8).add(HEADER + WORD).cast::<T>(), len)
+        std::slice::from_raw_parts_mut(
+            obj.as_ptr().cast::<u8>().add(HEADER + WORD).cast::<T>(),
+            len,
+        )
     }
 }
 
@@ -196,7 +199,7 @@ unsafe fn trace_slice_range<T: Trace>(obj: ObjPtr, from: usize, to: usize, t: &m
 /// As [`DropFn`], for `T`.
 unsafe fn drop_sized<T>(obj: ObjPtr) {
     // SAFETY: precondition: a `T` never dropped before and never used again.
-    unsafe { std::ptr::drop_in_place((obj.addr() as *mut u8).add(HEADER).cast::<T>()) }
+    unsafe { std::ptr::drop_in_place(obj.as_ptr().cast::<u8>().add(HEADER).cast::<T>()) }
 }
 
 /// # Safety

@@ -12,10 +12,8 @@
 //! bit per word of the whole block (the bits of the header words are never set), which keeps
 //! the index arithmetic a shift.
 
-use bitvec::prelude::*;
-
 use crate::debug::checkers;
-use crate::raw::{ObjPtr, WORD};
+use crate::raw::{ptr_at, ObjPtr, WORD};
 
 /// Per-block state, at the start of the block.
 #[repr(C)]
@@ -82,7 +80,7 @@ impl Block {
     #[allow(clippy::mut_from_ref)]
     pub(crate) unsafe fn meta<'a>(self) -> &'a mut BlockMeta {
         // SAFETY: precondition; the metadata sits at the aligned base.
-        unsafe { &mut *(self.0 as *mut BlockMeta) }
+        unsafe { &mut *ptr_at::<BlockMeta>(self.0) }
     }
 
     #[inline(always)]
@@ -95,18 +93,18 @@ impl Block {
         self.0 + geom.size
     }
 
-    /// The mark bitmap.
+    /// The mark bitmap's words (bit `i % 64` of word `i / 64` is the mark bit of word `i` of
+    /// the block).
     ///
     /// # Safety
     /// The block is mapped, and no other reference to its bitmap is live.
     #[inline(always)]
     #[allow(clippy::mut_from_ref)]
-    pub(crate) unsafe fn marks<'a>(self, geom: &Geometry) -> &'a mut BitSlice<u64, Lsb0> {
+    pub(crate) unsafe fn marks<'a>(self, geom: &Geometry) -> &'a mut [u64] {
         // SAFETY: precondition; the bitmap words follow the metadata, inside the block.
-        let words = unsafe {
-            std::slice::from_raw_parts_mut((self.0 + BITMAP_OFFSET) as *mut u64, geom.bitmap_words)
-        };
-        words.view_bits_mut::<Lsb0>()
+        unsafe {
+            std::slice::from_raw_parts_mut(ptr_at::<u64>(self.0 + BITMAP_OFFSET), geom.bitmap_words)
+        }
     }
 
     /// Sets the mark bit of the object at `addr`; true if it was clear. The hot path of
@@ -117,7 +115,7 @@ impl Block {
     #[inline(always)]
     pub(crate) unsafe fn mark(self, addr: usize) -> bool {
         let bit = self.bit(addr);
-        let word = (self.0 + BITMAP_OFFSET + bit / 64 * 8) as *mut u64;
+        let word = ptr_at::<u64>(self.0 + BITMAP_OFFSET + bit / 64 * 8);
         let mask = 1u64 << (bit % 64);
         // SAFETY: precondition: the word is in this block's bitmap.
         unsafe {
@@ -135,9 +133,7 @@ impl Block {
     pub(crate) unsafe fn is_marked(self, addr: usize) -> bool {
         let bit = self.bit(addr);
         // SAFETY: precondition: the word is in this block's bitmap.
-        unsafe {
-            *((self.0 + BITMAP_OFFSET + bit / 64 * 8) as *const u64) & (1u64 << (bit % 64)) != 0
-        }
+        unsafe { *ptr_at::<u64>(self.0 + BITMAP_OFFSET + bit / 64 * 8) & (1u64 << (bit % 64)) != 0 }
     }
 
     /// Calls `f` with the address of each marked object, in address order.
@@ -148,7 +144,7 @@ impl Block {
     pub(crate) unsafe fn for_each_marked(self, geom: &Geometry, mut f: impl FnMut(usize)) {
         // SAFETY: precondition: the bitmap words follow the metadata, inside the block.
         let words = unsafe {
-            std::slice::from_raw_parts((self.0 + BITMAP_OFFSET) as *const u64, geom.bitmap_words)
+            std::slice::from_raw_parts(ptr_at::<u64>(self.0 + BITMAP_OFFSET), geom.bitmap_words)
         };
         // The objects are visited in address order, but far apart (hundreds of bytes in a
         // typical heap): each header is a cache miss the hardware prefetcher does not
@@ -187,7 +183,7 @@ impl Block {
         // SAFETY: precondition; the slot bitmap follows the mark bitmap, inside the block.
         unsafe {
             std::slice::from_raw_parts_mut(
-                (self.0 + BITMAP_OFFSET + geom.bitmap_words * 8) as *mut u64,
+                ptr_at::<u64>(self.0 + BITMAP_OFFSET + geom.bitmap_words * 8),
                 geom.bitmap_words,
             )
         }

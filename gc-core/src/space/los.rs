@@ -36,8 +36,9 @@ impl LargeObjectSpace {
         if base.is_null() {
             return Err(io::ErrorKind::OutOfMemory.into());
         }
-        let start = place(base as usize, payload_offset, align);
-        debug_assert!(start + size <= base as usize + layout.size());
+        // Exposed: the heap keeps the object's address as an integer (see `crate::raw::ptr_at`).
+        let start = place(base.expose_provenance(), payload_offset, align);
+        debug_assert!(start + size <= base.addr() + layout.size());
         self.bytes += layout.size();
         // SAFETY: `start` is inside a fresh allocation aligned to at least 8.
         let obj = unsafe { ObjPtr::from_addr(start) };

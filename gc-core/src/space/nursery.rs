@@ -60,7 +60,8 @@ impl Nursery {
             unsafe { sys::unmap(start, reserved) };
             return Err(err);
         }
-        let start = start as usize;
+        // `sys` exposed the reservation's provenance: addresses in it are kept as integers.
+        let start = start.addr();
         Ok(Nursery {
             start,
             reserved,
@@ -127,7 +128,7 @@ impl Nursery {
         }
         // SAFETY: `[limit, limit + step)` is page-aligned (the nominal size is a page multiple)
         // and inside our reservation, beyond the committed part.
-        if unsafe { sys::commit(limit as *mut u8, step) }.is_err() {
+        if unsafe { sys::commit(crate::raw::ptr_at(limit), step) }.is_err() {
             return false;
         }
         self.end.set(limit + step);
@@ -164,7 +165,7 @@ impl Nursery {
         debug_assert_eq!(self.cursor.get(), self.start, "the nursery is empty");
         // SAFETY: `[start, end)` is page-aligned, committed by us, and holds nothing live:
         // the nursery is empty.
-        unsafe { sys::discard(self.start as *mut u8, self.end.get() - self.start) };
+        unsafe { sys::discard(crate::raw::ptr_at(self.start), self.end.get() - self.start) };
     }
 
     /// Empties the nursery and gives back the pages of any extension.
@@ -178,7 +179,7 @@ impl Nursery {
         let limit = self.end.get();
         if limit > nominal_end {
             // SAFETY: the extension lies in our reservation and holds nothing live now.
-            unsafe { sys::decommit(nominal_end as *mut u8, limit - nominal_end) };
+            unsafe { sys::decommit(crate::raw::ptr_at(nominal_end), limit - nominal_end) };
             self.end.set(nominal_end);
             self.set_cap(self.cap.get());
         }
@@ -189,6 +190,6 @@ impl Nursery {
 impl Drop for Nursery {
     fn drop(&mut self) {
         // SAFETY: reserved by `reserve_aligned` with this size; the arena dropped its objects.
-        unsafe { sys::unmap(self.start as *mut u8, self.reserved) };
+        unsafe { sys::unmap(crate::raw::ptr_at(self.start), self.reserved) };
     }
 }

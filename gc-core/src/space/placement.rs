@@ -329,7 +329,7 @@ impl Placer {
             for at in (start..start + nominal).step_by(page) {
                 // SAFETY: the nominal nursery is committed (readable and writable) and holds
                 // nothing yet; touching a page makes the kernel place it by the policy.
-                unsafe { std::ptr::write_volatile(at as *mut u8, 0) };
+                unsafe { std::ptr::write_volatile(crate::raw::ptr_at::<u8>(at), 0) };
             }
         }
     }

@@ -172,7 +172,7 @@ impl Pages {
         #[cfg(not(gc_loom))]
         // SAFETY: precondition.
         unsafe {
-            crate::sys::discard(base as *mut u8, len)
+            crate::sys::discard(crate::raw::ptr_at(base), len)
         };
         #[cfg(gc_loom)]
         {
@@ -190,7 +190,7 @@ impl Pages {
         #[cfg(not(gc_loom))]
         for page in (base..base + len).step_by(crate::sys::page_size()) {
             // SAFETY: precondition; touching a page faults it in on its node.
-            unsafe { std::ptr::write_volatile(page as *mut u8, 0) };
+            unsafe { std::ptr::write_volatile(crate::raw::ptr_at::<u8>(page), 0) };
         }
         #[cfg(gc_loom)]
         {

@@ -598,7 +598,15 @@ impl Topology for LinuxTopology {
 /// panics.
 pub fn system() -> Result<&'static LinuxTopology, &'static NumaError> {
     static SYSTEM: OnceLock<Result<LinuxTopology, NumaError>> = OnceLock::new();
-    SYSTEM.get_or_init(LinuxTopology::detect).as_ref()
+    SYSTEM
+        .get_or_init(|| {
+            // Miri can neither read sysfs nor make the system calls: NUMA is off there.
+            if cfg!(miri) {
+                return Err(NumaError::Unsupported("not available under Miri".into()));
+            }
+            LinuxTopology::detect()
+        })
+        .as_ref()
 }
 
 // ---------------------------------------------------------------------------------------------
