@@ -181,6 +181,22 @@ unsafe impl<'gc, K: ?Sized + 'gc, V: Trace> Trace for EphemeronTable<'gc, K, V> 
     }
 }
 
+impl<K: ?Sized, V> Drop for EphemeronTable<'_, K, V> {
+    /// The values' destructors are user code, and `HashMap`'s own drop stops at the first one
+    /// that panics, leaking the other entries and the table's buffer. Each entry is taken out
+    /// and dropped under the catching; the first panic is resumed once all are gone (unless
+    /// the thread is already unwinding).
+    fn drop(&mut self) {
+        let mut panics = DropPanics::default();
+        for (_, entry) in self.entries.drain() {
+            panics.catch(|| drop(entry));
+        }
+        if !std::thread::panicking() {
+            panics.resume();
+        }
+    }
+}
+
 impl<K: ?Sized, V: fmt::Debug> fmt::Debug for EphemeronTable<'_, K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map().entries(self.entries.values().map(|e| (e.key, &e.value))).finish()
